@@ -1,0 +1,138 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserCreationForm
+
+from keneyapp.accounts.models import Tenant, User
+from keneyapp.accounts.roles import Role
+from keneyapp.core.admin import is_platform_admin
+
+
+@admin.register(Tenant)
+class TenantAdmin(admin.ModelAdmin):
+    """Superusers manage every clinic; a clinic's admin sees and edits their own (not its status)."""
+
+    list_display = ("name", "slug", "timezone", "is_active", "created_at")
+    list_filter = ("is_active",)
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return queryset if is_platform_admin(request) else queryset.filter(pk=request.user.tenant_id)
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if is_platform_admin(request) else ("slug", "is_active", "created_at")
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return self.prepopulated_fields if is_platform_admin(request) else {}
+
+    def has_module_permission(self, request):
+        return is_platform_admin(request) or _is_clinic_staff(request)
+
+    def has_view_permission(self, request, obj=None):
+        return is_platform_admin(request) or _is_clinic_staff(request)
+
+    def has_change_permission(self, request, obj=None):
+        return is_platform_admin(request) or _is_clinic_admin(request)
+
+    def has_add_permission(self, request):
+        return is_platform_admin(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return is_platform_admin(request)
+
+
+class ClinicUserCreationForm(UserCreationForm):
+    class Meta(UserCreationForm.Meta):
+        model = User
+        fields = ("username", "tenant", "role")
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    """A clinic's admin manages their clinic's staff; they can never grant superuser rights or
+    Django permissions, nor move anyone to another clinic."""
+
+    add_form = ClinicUserCreationForm
+    list_display = ("username", "first_name", "last_name", "role", "is_active", "last_login")
+    list_filter = ("role", "is_active")
+    list_select_related = ("tenant",)
+    search_fields = ("username", "first_name", "last_name", "email")
+    ordering = ("username",)
+    platform_fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        ("Person", {"fields": ("first_name", "last_name", "email")}),
+        ("Clinic", {"fields": ("tenant", "role", "is_active", "is_staff")}),
+        ("Platform", {"fields": ("is_superuser", "groups", "user_permissions")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    clinic_fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        ("Person", {"fields": ("first_name", "last_name", "email")}),
+        ("Clinic", {"fields": ("tenant", "role", "is_active", "is_staff")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("username", "tenant", "role", "password1", "password2")}),
+    )
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return self.add_fieldsets
+        return self.platform_fieldsets if is_platform_admin(request) else self.clinic_fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("last_login", "date_joined")
+
+    def get_list_display(self, request):
+        display = list(self.list_display)
+        if is_platform_admin(request):
+            display[1:1] = ["tenant", "is_superuser"]
+        return display
+
+    def get_list_filter(self, request):
+        return (
+            ("tenant", *self.list_filter, "is_superuser") if is_platform_admin(request) else self.list_filter
+        )
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return queryset if is_platform_admin(request) else queryset.filter(tenant=request.user.tenant_id)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "tenant" and not is_platform_admin(request):
+            kwargs["queryset"] = Tenant.objects.filter(pk=request.user.tenant_id)
+            kwargs["initial"] = request.user.tenant_id
+            kwargs["disabled"] = True
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if not is_platform_admin(request):
+            obj.tenant_id = request.user.tenant_id
+            obj.is_superuser = False
+        super().save_model(request, obj, form, change)
+
+    def has_module_permission(self, request):
+        return is_platform_admin(request) or _is_clinic_admin(request)
+
+    def has_view_permission(self, request, obj=None):
+        return is_platform_admin(request) or _is_clinic_admin(request)
+
+    def has_add_permission(self, request):
+        return is_platform_admin(request) or _is_clinic_admin(request)
+
+    def has_change_permission(self, request, obj=None):
+        return is_platform_admin(request) or _is_clinic_admin(request)
+
+    def has_delete_permission(self, request, obj=None):
+        # Staff leave by being deactivated: their history (who created what) stays attributable.
+        return is_platform_admin(request)
+
+
+def _is_clinic_staff(request) -> bool:
+    user = request.user
+    return bool(user.is_active and user.is_staff and user.tenant_id and user.role)
+
+
+def _is_clinic_admin(request) -> bool:
+    return _is_clinic_staff(request) and request.user.role == Role.ADMIN

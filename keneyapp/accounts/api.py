@@ -1,0 +1,127 @@
+"""Login, refresh, logout and the caller's profile. Thin views over accounts.services."""
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import AuthenticationFailed, Throttled
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from keneyapp.accounts import login_throttle, services
+from keneyapp.accounts.roles import actions_for_role
+from keneyapp.core.serializers import StrictInputSerializer, validated_input
+
+INVALID_CREDENTIALS = "Invalid username or password."
+
+
+class LoginInput(StrictInputSerializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False)
+
+
+class RefreshInput(StrictInputSerializer):
+    refresh_token = serializers.CharField(max_length=512)
+
+
+TokenPairOutput = inline_serializer(
+    "TokenPair",
+    {
+        "access_token": serializers.CharField(),
+        "refresh_token": serializers.CharField(),
+        "token_type": serializers.CharField(),
+        "expires_in": serializers.IntegerField(),
+    },
+)
+
+
+class InvalidCredentials(AuthenticationFailed):
+    default_code = "invalid_credentials"
+
+
+class LoginApi(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=LoginInput, responses={200: TokenPairOutput}, auth=[])
+    def post(self, request):
+        data = validated_input(LoginInput, request.data)
+        address = login_throttle.client_address(request)
+        lockout = login_throttle.check_login_allowed(data["username"], address)
+        if lockout is not None:
+            raise Throttled(
+                wait=lockout.retry_after_seconds, detail="Too many failed logins; try again later."
+            )
+        try:
+            pair = services.auth_login(username=data["username"], password=data["password"])
+        except services.LoginFailed:
+            login_throttle.record_login_failure(data["username"], address)
+            raise InvalidCredentials(INVALID_CREDENTIALS) from None
+        return Response(pair.as_response())
+
+
+class RefreshApi(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=RefreshInput, responses={200: TokenPairOutput}, auth=[])
+    def post(self, request):
+        data = validated_input(RefreshInput, request.data)
+        try:
+            pair = services.auth_refresh(refresh_token=data["refresh_token"])
+        except services.RefreshFailed:
+            raise AuthenticationFailed("Invalid, expired or revoked refresh token.") from None
+        return Response(pair.as_response())
+
+
+class LogoutApi(APIView):
+    @extend_schema(request=RefreshInput, responses={204: None})
+    def post(self, request):
+        data = validated_input(RefreshInput, request.data)
+        services.auth_logout(user=request.user, refresh_token=data["refresh_token"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeApi(APIView):
+    @extend_schema(
+        responses=inline_serializer(
+            "Me",
+            {
+                "id": serializers.IntegerField(),
+                "username": serializers.CharField(),
+                "first_name": serializers.CharField(),
+                "last_name": serializers.CharField(),
+                "email": serializers.EmailField(),
+                "role": serializers.CharField(),
+                "permissions": serializers.ListField(child=serializers.CharField()),
+                "clinic": inline_serializer(
+                    "MeClinic",
+                    {
+                        "id": serializers.IntegerField(),
+                        "name": serializers.CharField(),
+                        "slug": serializers.CharField(),
+                        "timezone": serializers.CharField(),
+                    },
+                ),
+            },
+        )
+    )
+    def get(self, request):
+        user = request.user
+        tenant = user.tenant
+        return Response(
+            {
+                "id": user.pk,
+                "username": user.username,
+                "first_name": user.first_name,
+                "last_name": user.last_name,
+                "email": user.email,
+                "role": user.role,
+                "permissions": actions_for_role(user.role),
+                "clinic": {
+                    "id": tenant.pk,
+                    "name": tenant.name,
+                    "slug": tenant.slug,
+                    "timezone": tenant.timezone,
+                },
+            }
+        )

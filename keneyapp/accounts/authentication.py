@@ -1,0 +1,43 @@
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+
+from keneyapp.accounts import tokens
+from keneyapp.accounts.models import User
+
+
+class BearerTokenAuthentication(BaseAuthentication):
+    """`Authorization: Bearer <access_token>`. A missing header leaves the request anonymous
+    (401 from the permission check); a malformed, forged or expired token is 401 at once."""
+
+    keyword = b"bearer"
+
+    def authenticate(self, request):
+        header = get_authorization_header(request).split()
+        if not header or header[0].lower() != self.keyword:
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed("Authorization header must be 'Bearer <token>'.")
+        try:
+            claims = tokens.read_access_token(header[1].decode("ascii"))
+        except (tokens.InvalidToken, UnicodeDecodeError):
+            raise exceptions.AuthenticationFailed("Invalid or expired access token.") from None
+        user = authenticate_access_claims(claims)
+        if user is None:
+            raise exceptions.AuthenticationFailed("Invalid or expired access token.")
+        return user, claims
+
+    def authenticate_header(self, request) -> str:
+        return 'Bearer realm="api"'
+
+
+def authenticate_access_claims(claims: tokens.AccessClaims) -> User | None:
+    """The user behind valid claims, if they may still use the API (one query, clinic joined).
+
+    A token issued while the user belonged to another clinic is refused.
+    """
+    user = User.objects.select_related("tenant").filter(pk=claims.user_id, is_active=True).first()
+    if user is None or user.tenant_id != claims.tenant_id:
+        return None
+    if user.tenant is not None and not user.tenant.is_active:
+        return None
+    return user

@@ -1,0 +1,82 @@
+import zoneinfo
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+from keneyapp.accounts.roles import Role
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not a known IANA time zone (e.g. Europe/Paris).")
+
+
+class Tenant(models.Model):
+    """A clinic. Every clinic's data is invisible to every other clinic."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=63, unique=True)
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    is_active = models.BooleanField(default=True, help_text="An inactive clinic's staff cannot log in.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "clinic"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """A member of a clinic's staff, with one role. Superusers may belong to no clinic."""
+
+    tenant = models.ForeignKey(
+        Tenant,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+        verbose_name="clinic",
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, blank=True)
+
+    objects = UserManager()
+
+    class Meta:
+        ordering = ["username"]
+        constraints = [
+            models.CheckConstraint(
+                name="user_staff_has_clinic_and_role",
+                condition=Q(is_superuser=True) | (Q(tenant__isnull=False) & ~Q(role="")),
+                violation_error_message="Clinic staff need a clinic and a role.",
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "role"], name="user_tenant_role_idx")]
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class RefreshToken(models.Model):
+    """A refresh token, stored only as its SHA-256. Rotated on every use; a family shares one
+    login, so replaying an already-rotated token revokes the whole family (token theft)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="refresh_tokens")
+    token_hash = models.CharField(max_length=64, unique=True)
+    family = models.UUIDField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    replaced_by = models.OneToOneField(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replaces"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["expires_at"], name="refresh_token_expiry_idx")]
+
+    def __str__(self) -> str:
+        return f"refresh token {self.pk} of user {self.user_id}"

@@ -1,0 +1,37 @@
+"""Who may do what: one table, the single source for the API, the admin and the README.
+
+A refused action is 403 only on an object the user can see; an object of another clinic is 404
+whatever the role (see keneyapp/accounts/permissions.py).
+"""
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Clinic administrator"
+    DOCTOR = "doctor", "Doctor"
+    NURSE = "nurse", "Nurse"
+    RECEPTIONIST = "receptionist", "Receptionist"
+
+
+ALL_STAFF = frozenset(Role)
+CLINICAL_STAFF = frozenset({Role.DOCTOR, Role.NURSE})
+
+# action -> roles allowed. Actions are "<resource>.<verb>"; later domains add their rows here.
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    "patients.view": ALL_STAFF,
+    "patients.add": ALL_STAFF,
+    "patients.change": ALL_STAFF,
+    "patients.delete": frozenset({Role.ADMIN, Role.DOCTOR}),
+}
+
+
+def role_can(role: str, action: str) -> bool:
+    try:
+        return role in PERMISSIONS[action]
+    except KeyError:
+        raise LookupError(f"No permission row for action {action!r}; add it to PERMISSIONS") from None
+
+
+def actions_for_role(role: str) -> list[str]:
+    return sorted(action for action, roles in PERMISSIONS.items() if role in roles)

@@ -1,0 +1,139 @@
+"""Writes for accounts: logging in, rotating refresh tokens, logging out, creating clinics."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import authenticate, password_validation
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from keneyapp.accounts import tokens
+from keneyapp.accounts.models import RefreshToken, Tenant, User
+from keneyapp.accounts.roles import Role
+
+
+class LoginFailed(Exception):
+    """Wrong password, unknown user, inactive user or inactive clinic: callers must not tell
+    these apart, so they all raise this one exception."""
+
+
+class RefreshFailed(Exception):
+    """Unknown, expired, revoked or replayed refresh token."""
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+    def as_response(self) -> dict:
+        return {
+            "access_token": self.access_token,
+            "refresh_token": self.refresh_token,
+            "token_type": "bearer",
+            "expires_in": self.expires_in,
+        }
+
+
+def _issue_pair(*, user: User, family: uuid.UUID) -> tuple[TokenPair, RefreshToken]:
+    raw_refresh = tokens.new_refresh_token()
+    stored = RefreshToken.objects.create(
+        user=user,
+        token_hash=tokens.hash_refresh_token(raw_refresh),
+        family=family,
+        expires_at=timezone.now() + timedelta(seconds=settings.REFRESH_TOKEN_TTL_SECONDS),
+    )
+    pair = TokenPair(
+        access_token=tokens.issue_access_token(user_id=user.pk, tenant_id=user.tenant_id),
+        refresh_token=raw_refresh,
+        expires_in=settings.ACCESS_TOKEN_TTL_SECONDS,
+    )
+    return pair, stored
+
+
+def user_may_use_api(user: User) -> bool:
+    return user.is_active and (user.tenant_id is None or user.tenant.is_active)
+
+
+def auth_login(*, username: str, password: str) -> TokenPair:
+    # authenticate() runs the password hasher even for unknown usernames, so response time does
+    # not reveal which usernames exist; it also refuses inactive users.
+    user = authenticate(username=username, password=password)
+    if user is None or not user_may_use_api(user):
+        raise LoginFailed
+    pair, _ = _issue_pair(user=user, family=uuid.uuid4())
+    User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+    return pair
+
+
+def auth_refresh(*, refresh_token: str) -> TokenPair:
+    pair = _rotate_refresh_token(tokens.hash_refresh_token(refresh_token))
+    if pair is None:
+        raise RefreshFailed
+    return pair
+
+
+@transaction.atomic
+def _rotate_refresh_token(token_hash: str) -> TokenPair | None:
+    """Swap a live refresh token for a new pair; None when it cannot be used.
+
+    Returns rather than raises so that a revocation made here commits with the transaction.
+    The row lock makes two concurrent refreshes with one token yield one new pair, not two.
+    """
+    stored = (
+        RefreshToken.objects.select_for_update(of=("self",))
+        .select_related("user__tenant")
+        .filter(token_hash=token_hash)
+        .first()
+    )
+    now = timezone.now()
+    if stored is None or stored.expires_at <= now:
+        return None
+    if stored.revoked_at is not None:
+        if stored.replaced_by_id is not None:
+            # An already-rotated token is being replayed: someone else holds a copy.
+            # Revoke the whole login so that neither copy works any more.
+            _revoke_family(stored.family, now)
+        return None
+    if not user_may_use_api(stored.user):
+        return None
+    pair, replacement = _issue_pair(user=stored.user, family=stored.family)
+    stored.revoked_at = now
+    stored.replaced_by = replacement
+    stored.save(update_fields=["revoked_at", "replaced_by"])
+    return pair
+
+
+def _revoke_family(family: uuid.UUID, when) -> None:
+    RefreshToken.objects.filter(family=family, revoked_at__isnull=True).update(revoked_at=when)
+
+
+def auth_logout(*, user: User, refresh_token: str) -> None:
+    """Revoke the login the refresh token belongs to. Unknown tokens are ignored (idempotent)."""
+    stored = RefreshToken.objects.filter(
+        token_hash=tokens.hash_refresh_token(refresh_token), user=user
+    ).first()
+    if stored is not None:
+        _revoke_family(stored.family, timezone.now())
+
+
+@transaction.atomic
+def tenant_create(
+    *, name: str, slug: str, timezone_name: str, admin_username: str, admin_email: str, admin_password: str
+) -> tuple[Tenant, User]:
+    tenant = Tenant(name=name, slug=slug, timezone=timezone_name)
+    tenant.full_clean()
+    tenant.save()
+    admin = User(username=admin_username, email=admin_email, tenant=tenant, role=Role.ADMIN, is_staff=True)
+    try:
+        password_validation.validate_password(admin_password, admin)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from None
+    admin.set_password(admin_password)
+    admin.full_clean(exclude=["password"])
+    admin.save()
+    return tenant, admin

@@ -1,0 +1,82 @@
+"""Tenant scoping for the Django admin.
+
+Clinic staff see and edit only their own clinic's rows: changelists, change pages, search,
+foreign-key choices and autocomplete all start from their clinic; the clinic is set for them on
+save. Superusers see every clinic, with a clinic filter. What a role may do comes from the roles
+table (keneyapp.accounts.roles), not from Django's per-model permissions.
+"""
+
+from django.contrib import admin
+
+from keneyapp.accounts.roles import role_can
+
+
+def is_platform_admin(request) -> bool:
+    return request.user.is_active and request.user.is_superuser
+
+
+class TenantScopedAdmin(admin.ModelAdmin):
+    # Roles-table actions for this model, e.g. "patients" -> patients.view / add / change / delete.
+    role_resource: str = ""
+    tenant_field = "tenant"
+
+    # --- what rows ---
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if is_platform_admin(request):
+            return queryset
+        return queryset.filter(**{self.tenant_field: request.user.tenant_id})
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if not is_platform_admin(request):
+            related = db_field.related_model
+            if related._meta.label == "accounts.Tenant":
+                # Shown but locked to their clinic: it stays in the form, so the unique
+                # constraints that include the clinic are validated before saving.
+                kwargs["queryset"] = related.objects.filter(pk=request.user.tenant_id)
+                kwargs["initial"] = request.user.tenant_id
+                kwargs["disabled"] = True
+            elif any(f.name == "tenant" for f in related._meta.get_fields()):
+                kwargs["queryset"] = related._default_manager.filter(tenant=request.user.tenant_id)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_list_filter(self, request):
+        filters = list(super().get_list_filter(request))
+        if is_platform_admin(request):
+            filters.insert(0, self.tenant_field)
+        return filters
+
+    def get_list_display(self, request):
+        display = list(super().get_list_display(request))
+        if is_platform_admin(request) and self.tenant_field not in display:
+            display.append(self.tenant_field)
+        return display
+
+    def save_model(self, request, obj, form, change):
+        if not is_platform_admin(request):
+            setattr(obj, f"{self.tenant_field}_id", request.user.tenant_id)
+        super().save_model(request, obj, form, change)
+
+    # --- who may do what ---
+    def _role_allows(self, request, verb: str) -> bool:
+        if is_platform_admin(request):
+            return True
+        user = request.user
+        if not (user.is_active and user.is_staff and user.tenant_id and user.role):
+            return False
+        return role_can(user.role, f"{self.role_resource}.{verb}")
+
+    def has_module_permission(self, request):
+        return self._role_allows(request, "view")
+
+    def has_view_permission(self, request, obj=None):
+        return self._role_allows(request, "view")
+
+    def has_add_permission(self, request):
+        return self._role_allows(request, "add")
+
+    def has_change_permission(self, request, obj=None):
+        return self._role_allows(request, "change")
+
+    def has_delete_permission(self, request, obj=None):
+        return self._role_allows(request, "delete")

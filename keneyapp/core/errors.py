@@ -1,0 +1,126 @@
+"""One error shape for the whole API.
+
+Every 4xx and 5xx answered under /api/ has this body:
+
+    {"status": 400, "code": "validation_error", "detail": "Invalid input.",
+     "fields": {"email": [{"code": "invalid", "message": "Enter a valid email address."}]}}
+
+`code` is stable and machine-readable; `detail` is for people; `fields` appears only on
+validation errors and maps each offending field (or query parameter) to its problems.
+"""
+
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+logger = logging.getLogger("keneyapp.errors")
+
+
+class Conflict(exceptions.APIException):
+    """409: the request is valid but clashes with the current state (a double booking, say)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state of the resource."
+    default_code = "conflict"
+
+
+_CODES = {
+    exceptions.ParseError: "malformed_request",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.AuthenticationFailed: "authentication_failed",
+    exceptions.PermissionDenied: "permission_denied",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.Throttled: "throttled",
+    exceptions.ValidationError: "validation_error",
+}
+
+
+def _field_errors(detail) -> dict:
+    """Flatten DRF's nested ErrorDetail structure into {field: [{code, message}]}."""
+    if isinstance(detail, list):
+        return {"non_field_errors": [_error_item(item) for item in detail]}
+    fields = {}
+    for name, problems in detail.items():
+        if isinstance(problems, dict):
+            for sub_name, sub_problems in _field_errors(problems).items():
+                fields[f"{name}.{sub_name}"] = sub_problems
+        else:
+            items = problems if isinstance(problems, list) else [problems]
+            fields[name] = [_error_item(item) for item in items]
+    return fields
+
+
+def _error_item(item) -> dict:
+    if isinstance(item, dict):  # a nested list of objects; keep it readable
+        return {"code": "invalid", "message": str(item)}
+    return {"code": getattr(item, "code", "invalid"), "message": str(item)}
+
+
+def error_body(status_code: int, code: str, detail: str, fields: dict | None = None) -> dict:
+    body = {"status": status_code, "code": code, "detail": detail}
+    if fields:
+        body["fields"] = fields
+    return body
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, DjangoValidationError):
+        # Services raise Django's ValidationError (the admin understands it too).
+        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    if not isinstance(exc, exceptions.APIException):
+        return None  # a real bug: Django's 500 handler answers, and the error is logged
+
+    headers = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(exc.wait) + (0 if exc.wait == int(exc.wait) else 1))
+
+    code = next((c for cls, c in _CODES.items() if isinstance(exc, cls)), None)
+    if isinstance(exc, exceptions.ValidationError):
+        body = error_body(exc.status_code, "validation_error", "Invalid input.", _field_errors(exc.detail))
+    else:
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        code = code or getattr(exc, "default_code", "error")
+        body = error_body(exc.status_code, code, str(detail))
+        extra = getattr(exc, "extra", None)
+        if extra:
+            body.update(extra)
+    set_rollback()
+    return Response(body, status=exc.status_code, headers=headers)
+
+
+def _is_api_request(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_not_found(request, exception=None):
+    if _is_api_request(request):
+        return JsonResponse(error_body(404, "not_found", "Not found."), status=404)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def json_server_error(request):
+    if _is_api_request(request):
+        return JsonResponse(error_body(500, "server_error", "Internal server error."), status=500)
+    from django.views.defaults import server_error
+
+    return server_error(request)
+
+
+def api_route_not_found(request, *args, **kwargs):
+    return JsonResponse(error_body(404, "not_found", "No such API route."), status=404)

@@ -1,0 +1,188 @@
+"""Demo and benchmark data: two clinics, staff of every role, and patients in bulk.
+
+The guide's load test runs unchanged against it: the first clinic owns patient id 1 and has
+`testuser` / `testpass`.
+"""
+
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from keneyapp.accounts.models import Tenant, User
+from keneyapp.accounts.roles import Role
+from keneyapp.core.text import fold_for_search
+from patients.models import Patient, Sex
+from patients.services import allocate_record_numbers, format_record_number, patient_search_text
+
+FIRST_NAMES = [
+    "Aminata",
+    "Moussa",
+    "Fatou",
+    "Ibrahima",
+    "Awa",
+    "Cheikh",
+    "Mariama",
+    "Ousmane",
+    "Khady",
+    "Mamadou",
+    "Éloïse",
+    "Noël",
+    "Zoé",
+    "Lucas",
+    "Léa",
+    "Hugo",
+    "Chloé",
+    "Louis",
+    "Inès",
+    "Jules",
+    "Sofia",
+    "Mateo",
+    "Amara",
+    "Yusuf",
+    "Hana",
+    "Omar",
+    "Leila",
+    "Tariq",
+    "Nadia",
+    "Samuel",
+]
+LAST_NAMES = [
+    "Diop",
+    "Ndiaye",
+    "Fall",
+    "Sow",
+    "Gueye",
+    "Sarr",
+    "Faye",
+    "Ba",
+    "Cissé",
+    "Diallo",
+    "Martin",
+    "Bernard",
+    "Dubois",
+    "Lefèvre",
+    "Moreau",
+    "Laurent",
+    "Girard",
+    "Roux",
+    "Fournier",
+    "Müller",
+    "García",
+    "Rossi",
+    "Okafor",
+    "Mensah",
+    "Haddad",
+    "Nguyen",
+    "Kowalski",
+    "Silva",
+    "Jensen",
+    "Öztürk",
+]
+BATCH_SIZE = 5000
+
+
+@dataclass(frozen=True)
+class DemoClinic:
+    slug: str
+    name: str
+    timezone: str
+    password: str
+    staff: tuple[tuple[str, Role, str, str], ...]  # username, role, first name, last name
+
+
+DEMO_CLINICS = (
+    DemoClinic(
+        slug="keney-demo",
+        name="Keney Demo Clinic",
+        timezone="Africa/Dakar",
+        password="testpass",
+        staff=(
+            ("testuser", Role.DOCTOR, "Test", "User"),
+            ("demo.admin", Role.ADMIN, "Awa", "Admin"),
+            ("demo.nurse", Role.NURSE, "Nadia", "Nurse"),
+            ("demo.reception", Role.RECEPTIONIST, "Rama", "Reception"),
+        ),
+    ),
+    DemoClinic(
+        slug="other-clinic",
+        name="Other Clinic",
+        timezone="Europe/Paris",
+        password="otherpass",
+        staff=(
+            ("otheruser", Role.DOCTOR, "Other", "User"),
+            ("other.admin", Role.ADMIN, "Olivier", "Admin"),
+        ),
+    ),
+)
+
+
+def ensure_clinic(spec: DemoClinic) -> Tenant:
+    tenant, _ = Tenant.objects.get_or_create(
+        slug=spec.slug, defaults={"name": spec.name, "timezone": spec.timezone}
+    )
+    for username, role, first_name, last_name in spec.staff:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = User(
+                username=username,
+                tenant=tenant,
+                role=role,
+                first_name=first_name,
+                last_name=last_name,
+                email=f"{username}@example.org",
+                is_staff=True,
+            )
+            user.set_password(spec.password)
+            user.save()
+    return tenant
+
+
+def generated_patients(*, tenant: Tenant, count: int, seed: int) -> list[Patient]:
+    """`count` plausible patients with fresh record numbers (not yet saved)."""
+    rng = random.Random(seed)
+    today = timezone.localdate()
+    numbers = allocate_record_numbers(tenant=tenant, count=count)
+    patients = []
+    for number in numbers:
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        mrn = format_record_number(number)
+        email = fold_for_search(f"{first}.{last}.{number}@example.org")
+        phone = (
+            f"+221 7{rng.randint(0, 9)} {rng.randint(100, 999)} {rng.randint(10, 99)} {rng.randint(10, 99)}"
+        )
+        patients.append(
+            Patient(
+                tenant=tenant,
+                mrn=mrn,
+                first_name=first,
+                last_name=last,
+                date_of_birth=today - timedelta(days=rng.randint(0, 95 * 365)),
+                sex=rng.choice([Sex.FEMALE, Sex.MALE]),
+                email=email,
+                phone_number=phone,
+                allergies=rng.choice(["", "", "", "Penicillin", "Peanuts", "Latex"]),
+                search_text=patient_search_text(
+                    first_name=first, last_name=last, email=email, phone_number=phone, mrn=mrn
+                ),
+            )
+        )
+    return patients
+
+
+def top_up_patients(*, tenant: Tenant, target: int, progress=None) -> int:
+    """Insert patients until the clinic has `target` active ones; returns how many were added."""
+    missing = target - Patient.objects.filter(tenant=tenant, is_deleted=False).count()
+    added = 0
+    while added < max(missing, 0):
+        batch = min(BATCH_SIZE, missing - added)
+        with transaction.atomic():
+            Patient.objects.bulk_create(
+                generated_patients(tenant=tenant, count=batch, seed=tenant.pk * 1_000_003 + added)
+            )
+        added += batch
+        if progress:
+            progress(added, missing)
+    return added

@@ -1,0 +1,265 @@
+"""KeneyApp settings: one module, every knob read from the environment once, with a safe default.
+
+With no environment at all the app runs on SQLite, an in-process cache and eager Celery tasks, so
+`make run` works on a machine with nothing but Python. Production and CI set `DATABASE_URL` and
+`REDIS_URL`; the README's configuration table lists every variable read here.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    if value.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), got {value!r}")
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    try:
+        return default if value in (None, "") else int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}") from None
+
+
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    try:
+        return default if value in (None, "") else float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, got {value!r}") from None
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+# --- Core -----------------------------------------------------------------------------------------
+DEBUG = env_bool("DEBUG", False)
+# The fallback key is for development and tests only; Django's `check --deploy` flags it (W009)
+# because it starts with "django-insecure-". deploy/ refuses to start without a real SECRET_KEY.
+SECRET_KEY = env_str("SECRET_KEY") or "django-insecure-keneyapp-development-key-not-for-production"
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "corsheaders",
+    "keneyapp.core",
+    "keneyapp.accounts",
+    "keneyapp.demo",
+    "patients",
+    "appointments",
+    "messaging",
+    "documents",
+]
+
+MIDDLEWARE = [
+    # Outermost, so X-Process-Time covers everything below, compression included.
+    "keneyapp.core.middleware.ProcessTimeMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "keneyapp.core.middleware.MinimumSizeGZipMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "keneyapp.urls"
+WSGI_APPLICATION = "keneyapp.wsgi.application"
+ASGI_APPLICATION = "keneyapp.asgi.application"
+# API paths are exact (`/api/v1/patients`); a redirect to a slash is not an answer.
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------------
+# The guide's pool knobs. On PostgreSQL they drive psycopg's pool (Django's OPTIONS["pool"]):
+# min_size = DB_POOL_SIZE, max_size = DB_POOL_SIZE + DB_MAX_OVERFLOW. DB_POOL_SIZE=0 turns the pool
+# off and falls back to persistent connections (CONN_MAX_AGE = DB_POOL_RECYCLE) with health checks.
+DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+DB_POOL_SIZE = env_int("DB_POOL_SIZE", 10)
+DB_MAX_OVERFLOW = env_int("DB_MAX_OVERFLOW", 10)
+DB_POOL_TIMEOUT = env_float("DB_POOL_TIMEOUT", 30)
+DB_POOL_RECYCLE = env_int("DB_POOL_RECYCLE", 1800)
+DB_POOL_PRE_PING = env_bool("DB_POOL_PRE_PING", True)
+
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    if DB_POOL_SIZE > 0:
+        pool = {
+            "min_size": DB_POOL_SIZE,
+            "max_size": DB_POOL_SIZE + DB_MAX_OVERFLOW,
+            "timeout": DB_POOL_TIMEOUT,
+            "max_lifetime": float(DB_POOL_RECYCLE),
+        }
+        if DB_POOL_PRE_PING:
+            pool["check"] = "keneyapp.core.database.check_pooled_connection"
+        DATABASES["default"]["OPTIONS"] = {"pool": pool}
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool owns connection lifetime
+    else:
+        DATABASES["default"]["CONN_MAX_AGE"] = DB_POOL_RECYCLE
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = DB_POOL_PRE_PING
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the single embedded server read while it writes; IMMEDIATE transactions take the
+    # write lock up front, so two bookings cannot both read "free" and then both write.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "timeout": 20,
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache ----------------------------------------------------------------------------------------
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "keneyapp",
+            "OPTIONS": {
+                "SOCKET_CONNECT_TIMEOUT": 1,
+                "SOCKET_TIMEOUT": 1,
+            },
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "keneyapp",
+            "KEY_PREFIX": "keneyapp",
+        }
+    }
+
+# --- Auth -----------------------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+# Argon2 first: OWASP's choice, and much cheaper per login than PBKDF2's 1M rounds on a small host,
+# which matters when a load test logs in 200 users at once. PBKDF2 stays to verify older hashes.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+ACCESS_TOKEN_TTL_SECONDS = env_int("ACCESS_TOKEN_TTL_SECONDS", 15 * 60)
+REFRESH_TOKEN_TTL_SECONDS = env_int("REFRESH_TOKEN_TTL_SECONDS", 14 * 24 * 3600)
+# Failed logins allowed per window before further attempts get 429 (successful logins never count,
+# so a clinic's staff logging in together, or a load test, is never throttled).
+LOGIN_MAX_FAILURES_PER_USERNAME = env_int("LOGIN_MAX_FAILURES_PER_USERNAME", 5)
+LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 20)
+LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60)
+# Number of reverse proxies in front of the app whose X-Forwarded-For entries are trusted for the
+# client address. 0 (the default) trusts none: the socket peer is the client.
+NUM_PROXIES = env_int("NUM_PROXIES", 0)
+
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
+CORS_URLS_REGEX = r"^/api/.*$"
+
+# --- REST framework -------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["keneyapp.accounts.authentication.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["keneyapp.accounts.permissions.IsClinicStaff"],
+    "DEFAULT_RENDERER_CLASSES": ["keneyapp.core.renderers.ORJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["keneyapp.core.parsers.StrictJSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "keneyapp.core.errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "KeneyApp API",
+    "DESCRIPTION": "Clinic management: patients, appointments, messaging and documents, per clinic.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- Monitoring -----------------------------------------------------------------------------------
+SLOW_REQUEST_SECONDS = env_float("SLOW_REQUEST_SECONDS", 2.0)
+SLOW_QUERY_SECONDS = env_float("SLOW_QUERY_SECONDS", 1.0)
+GZIP_MIN_BYTES = env_int("GZIP_MIN_BYTES", 1000)
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "keneyapp": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+    },
+}
+
+# --- I18N, static, security -----------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+# Without collectstatic (development, tests) WhiteNoise serves straight from the apps' folders.
+WHITENOISE_USE_FINDERS = DEBUG
+if DEBUG:
+    STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if NUM_PROXIES else None

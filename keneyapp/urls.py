@@ -1,0 +1,27 @@
+from django.contrib import admin
+from django.urls import include, path, re_path, register_converter
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from keneyapp.core import errors, health
+from keneyapp.core.url_converters import ObjectIdConverter
+
+register_converter(ObjectIdConverter, "id")
+
+api_v1 = [
+    path("", include("keneyapp.accounts.urls")),
+    path("", include("patients.urls")),
+]
+
+urlpatterns = [
+    path("api/v1/", include(api_v1)),
+    # Anything else under /api/ is the API's JSON 404, in DEBUG too (never an HTML page).
+    re_path(r"^api/v1/", errors.api_route_not_found),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = "keneyapp.core.errors.json_not_found"
+handler500 = "keneyapp.core.errors.json_server_error"

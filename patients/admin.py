@@ -1,0 +1,48 @@
+from django.contrib import admin, messages
+
+from keneyapp.core.admin import TenantScopedAdmin
+from patients import selectors, services
+from patients.models import Patient
+
+
+@admin.register(Patient)
+class PatientAdmin(TenantScopedAdmin):
+    role_resource = "patients"
+    list_display = ("mrn", "last_name", "first_name", "date_of_birth", "sex", "phone_number", "email")
+    list_display_links = ("mrn", "last_name")
+    list_filter = ("sex",)
+    list_select_related = ("tenant",)
+    search_fields = ("search_text",)  # see get_search_results
+    search_help_text = "Name, email, phone or record number; accents and case are ignored."
+    ordering = ("last_name", "first_name", "id")
+    list_per_page = 50
+    show_full_result_count = False  # one COUNT per page, not two
+    readonly_fields = ("created_at", "updated_at", "created_by")
+    fieldsets = (
+        (None, {"fields": ("tenant", "mrn", ("first_name", "last_name"), ("date_of_birth", "sex"))}),
+        ("Contact", {"fields": ("email", "phone_number", "address", "emergency_contact")}),
+        ("Clinical", {"fields": ("allergies", "notes")}),
+        ("Record", {"fields": ("created_at", "updated_at", "created_by"), "classes": ("collapse",)}),
+    )
+
+    def get_queryset(self, request):
+        # Soft-deleted patients are gone for everyone, as in the API.
+        return super().get_queryset(request).filter(is_deleted=False)
+
+    def get_search_results(self, request, queryset, search_term):
+        # The API's search: every word, case- and accent-insensitive, on one indexed column.
+        return selectors.patient_filter_search(queryset, search_term), False
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        services.patient_prepare_admin_save(obj)
+        super().save_model(request, obj, form, change)
+
+    def delete_model(self, request, obj):
+        services.patient_soft_delete(patient=obj)
+
+    def delete_queryset(self, request, queryset):
+        for patient in queryset:
+            services.patient_soft_delete(patient=patient)
+        messages.info(request, "Deleted patients are hidden but kept in the record.")

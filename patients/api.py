@@ -1,0 +1,117 @@
+"""Patients API: thin views that parse, call one selector or service, and answer."""
+
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from keneyapp.accounts.permissions import IsClinicStaff, RolePermission
+from keneyapp.core.field_selection import parse_fields, parse_ordering
+from keneyapp.core.pagination import page_response, parse_page_request
+from keneyapp.core.serializers import validated_input
+from patients import selectors, services
+from patients.serializers import PatientInput, PatientOutput
+
+FIELDS_PARAMETER = OpenApiParameter(
+    "fields",
+    OpenApiTypes.STR,
+    description=f"Comma-separated subset of: {', '.join(selectors.PATIENT_FIELDS)}",
+)
+
+
+class PatientAccessMixin:
+    permission_classes = [IsClinicStaff, RolePermission]
+    role_actions = {
+        "GET": "patients.view",
+        "POST": "patients.add",
+        "PATCH": "patients.change",
+        "DELETE": "patients.delete",
+    }
+
+    def load_patient(self, request, pk: int):
+        patient = selectors.patient_get(tenant=request.user.tenant, patient_id=pk)
+        if patient is None:
+            raise Http404
+        self.check_object_permissions(request, patient)
+        return patient
+
+
+class PatientListApi(PatientAccessMixin, APIView):
+    @extend_schema(
+        operation_id="patients_list",
+        parameters=[
+            OpenApiParameter("skip", int, description="Rows to skip (>= 0)."),
+            OpenApiParameter("limit", int, description="Page size, 1 to 100 (default 50)."),
+            OpenApiParameter(
+                "search", str, description="Words matched in name, email, phone, record number."
+            ),
+            OpenApiParameter("ordering", str, enum=list(selectors.PATIENT_ORDERINGS)),
+            FIELDS_PARAMETER,
+        ],
+        responses=inline_serializer(
+            "PatientPage",
+            {
+                "items": PatientOutput(many=True),
+                "total": serializers.IntegerField(),
+                "skip": serializers.IntegerField(),
+                "limit": serializers.IntegerField(),
+            },
+        ),
+    )
+    def get(self, request):
+        params = request.query_params
+        page = parse_page_request(params)
+        fields = parse_fields(params, allowed=selectors.PATIENT_FIELDS)
+        ordering = parse_ordering(
+            params, allowed=selectors.PATIENT_ORDERINGS, default=selectors.DEFAULT_PATIENT_ORDERING
+        )
+        search = params.get("search", "")
+        if len(search) > selectors.SEARCH_MAX_LENGTH:
+            raise ValidationError({"search": [f"At most {selectors.SEARCH_MAX_LENGTH} characters."]})
+        items, total = selectors.patient_page(
+            tenant=request.user.tenant,
+            search=search,
+            ordering=ordering,
+            fields=fields,
+            skip=page.skip,
+            limit=page.limit,
+        )
+        return Response(page_response(items, total=total, page=page))
+
+    @extend_schema(request=PatientInput, responses={201: PatientOutput})
+    def post(self, request):
+        data = validated_input(PatientInput, request.data)
+        patient = services.patient_create(tenant=request.user.tenant, created_by=request.user, data=data)
+        return Response(
+            selectors.patient_as_dict(patient),
+            status=status.HTTP_201_CREATED,
+            headers={"Location": f"/api/v1/patients/{patient.pk}"},
+        )
+
+
+class PatientDetailApi(PatientAccessMixin, APIView):
+    @extend_schema(operation_id="patients_retrieve", parameters=[FIELDS_PARAMETER], responses=PatientOutput)
+    def get(self, request, pk: int):
+        fields = parse_fields(request.query_params, allowed=selectors.PATIENT_FIELDS)
+        row = selectors.patient_values(tenant=request.user.tenant, patient_id=pk, fields=fields)
+        if row is None:
+            raise Http404
+        self.check_object_permissions(request, row)
+        return Response(row)
+
+    @extend_schema(request=PatientInput(partial=True), responses=PatientOutput)
+    def patch(self, request, pk: int):
+        patient = self.load_patient(request, pk)
+        fields = parse_fields(request.query_params, allowed=selectors.PATIENT_FIELDS)
+        data = validated_input(PatientInput, request.data, partial=True)
+        patient = services.patient_update(patient=patient, data=data)
+        return Response(selectors.patient_as_dict(patient, fields))
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, pk: int):
+        patient = self.load_patient(request, pk)
+        services.patient_soft_delete(patient=patient)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,96 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+ACTIVE = Q(is_deleted=False)
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    OTHER = "other", "Other"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class Patient(models.Model):
+    # No single-column index on tenant: every index below leads with it (mrn's covers all rows).
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="+", db_index=False)
+    mrn = models.CharField(
+        "medical record number",
+        max_length=32,
+        blank=True,  # for forms only: left empty, the clinic's next number is given on save
+    )
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField()
+    sex = models.CharField(max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
+    email = models.EmailField(max_length=254, blank=True)
+    phone_number = models.CharField(max_length=32, blank=True)
+    address = models.TextField(blank=True)
+    emergency_contact = models.CharField(max_length=255, blank=True)
+    allergies = models.TextField(blank=True)
+    notes = models.TextField(blank=True)
+    is_deleted = models.BooleanField(default=False)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Lower-cased, accent-free "names email phone digits mrn", written by patients.services, so
+    # search is case- and accent-insensitive on every database (trigram-indexed on PostgreSQL).
+    search_text = models.TextField(blank=True, editable=False)
+
+    class Meta:
+        constraints = [
+            # Record numbers are never reused, even after a (soft) delete.
+            models.UniqueConstraint(fields=["tenant", "mrn"], name="patient_unique_mrn_per_clinic"),
+            # The guide's email index, made unique per clinic among active patients.
+            models.UniqueConstraint(
+                "tenant",
+                Lower("email"),
+                name="patient_unique_active_email",
+                condition=ACTIVE & ~Q(email=""),
+                violation_error_message="An active patient of this clinic already has this email.",
+            ),
+        ]
+        indexes = [
+            # The guide's (tenant_id, is_deleted) WHERE is_deleted = false, in the form that also
+            # serves the list: the active rows of a clinic, in id order (count and `ordering=id`).
+            models.Index(fields=["tenant", "id"], name="idx_patient_tenant_active", condition=ACTIVE),
+            # The list's default order (last name, first name) and `ordering=created_at`.
+            models.Index(
+                fields=["tenant", "last_name", "first_name", "id"],
+                name="idx_patient_tenant_name",
+                condition=ACTIVE,
+            ),
+            models.Index(
+                fields=["tenant", "created_at", "id"], name="idx_patient_tenant_created", condition=ACTIVE
+            ),
+            # The guide's phone index (caller lookup), tenant first.
+            models.Index(fields=["tenant", "phone_number"], name="idx_patient_phone"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.last_name}, {self.first_name} ({self.mrn})"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class PatientNumberSequence(models.Model):
+    """The last record number handed out in a clinic; its row lock serialises allocation."""
+
+    tenant = models.OneToOneField(
+        "accounts.Tenant", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    last_value = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"record numbers of clinic {self.tenant_id}: last {self.last_value}"

@@ -1,0 +1,85 @@
+"""Reads of patients. Every function takes the clinic; nothing here can see another clinic."""
+
+from django.db.models import QuerySet
+
+from keneyapp.accounts.models import Tenant
+from keneyapp.core.text import fold_for_search
+from patients.models import Patient
+
+# What the API exposes, in answer order. `fields=` picks from these.
+PATIENT_FIELDS = (
+    "id",
+    "mrn",
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "sex",
+    "email",
+    "phone_number",
+    "address",
+    "emergency_contact",
+    "allergies",
+    "notes",
+    "created_at",
+    "updated_at",
+    "created_by",
+)
+
+# `ordering=` values -> ORM terms. Each ends on the primary key (a stable page order) and is served
+# by one of the partial indexes on Patient, so no ordering sorts the whole clinic.
+PATIENT_ORDERINGS = {
+    "last_name": ("last_name", "first_name", "id"),
+    "-last_name": ("-last_name", "-first_name", "-id"),
+    "created_at": ("created_at", "id"),
+    "-created_at": ("-created_at", "-id"),
+    "id": ("id",),
+    "-id": ("-id",),
+    "mrn": ("mrn",),
+    "-mrn": ("-mrn",),
+}
+DEFAULT_PATIENT_ORDERING = "last_name"
+SEARCH_MAX_LENGTH = 100
+
+
+def patient_queryset(*, tenant: Tenant) -> QuerySet[Patient]:
+    """The clinic's active (not deleted) patients: the starting point of every patient read."""
+    return Patient.objects.filter(tenant=tenant, is_deleted=False)
+
+
+def patient_search(*, tenant: Tenant, search: str = "") -> QuerySet[Patient]:
+    """Every word of `search` must appear in a patient's name, email, phone or record number."""
+    return patient_filter_search(patient_queryset(tenant=tenant), search)
+
+
+def patient_filter_search(queryset: QuerySet[Patient], search: str) -> QuerySet[Patient]:
+    for term in fold_for_search(search).split():
+        queryset = queryset.filter(search_text__contains=term)
+    return queryset
+
+
+def patient_page(
+    *, tenant: Tenant, search: str, ordering: tuple[str, ...], fields: tuple[str, ...], skip: int, limit: int
+) -> tuple[list[dict], int]:
+    """One page of the patient list and the total behind it: two queries, whatever the page size.
+
+    Only the requested columns are loaded (`.values()`): no model instances are built.
+    """
+    queryset = patient_search(tenant=tenant, search=search)
+    total = queryset.count()
+    if skip >= total:
+        return [], total
+    rows = list(queryset.order_by(*ordering).values(*fields)[skip : skip + limit])
+    return rows, total
+
+
+def patient_values(*, tenant: Tenant, patient_id: int, fields: tuple[str, ...]) -> dict | None:
+    return patient_queryset(tenant=tenant).filter(pk=patient_id).values(*fields).first()
+
+
+def patient_get(*, tenant: Tenant, patient_id: int) -> Patient | None:
+    return patient_queryset(tenant=tenant).filter(pk=patient_id).first()
+
+
+def patient_as_dict(patient: Patient, fields: tuple[str, ...] = PATIENT_FIELDS) -> dict:
+    """The API shape of a loaded instance, identical to what `.values(*fields)` returns."""
+    return {name: getattr(patient, "created_by_id" if name == "created_by" else name) for name in fields}

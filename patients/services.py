@@ -1,0 +1,155 @@
+"""Writes of patients. The clinic always comes from the caller (never from a request body)."""
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from keneyapp.accounts.models import Tenant, User
+from keneyapp.core.text import digits_only, fold_for_search
+from patients.models import Patient, PatientNumberSequence
+from patients.selectors import patient_queryset
+
+# Fields a create or an update may set; anything else is ignored by design (tenant, audit, flags).
+PATIENT_WRITABLE_FIELDS = (
+    "mrn",
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "sex",
+    "email",
+    "phone_number",
+    "address",
+    "emergency_contact",
+    "allergies",
+    "notes",
+)
+MRN_WIDTH = 8
+
+
+def patient_search_text(*, first_name: str, last_name: str, email: str, phone_number: str, mrn: str) -> str:
+    parts = [first_name, last_name, email, phone_number, digits_only(phone_number), mrn]
+    return fold_for_search(" ".join(part for part in parts if part))
+
+
+def refresh_search_text(patient: Patient) -> None:
+    patient.search_text = patient_search_text(
+        first_name=patient.first_name,
+        last_name=patient.last_name,
+        email=patient.email,
+        phone_number=patient.phone_number,
+        mrn=patient.mrn,
+    )
+
+
+def allocate_record_numbers(*, tenant: Tenant, count: int = 1) -> range:
+    """Reserve `count` consecutive record numbers for a clinic; must run inside a transaction.
+
+    The UPDATE takes the sequence row's lock until commit, so concurrent creations in one clinic
+    get distinct numbers; other clinics are not blocked.
+    """
+    updated = PatientNumberSequence.objects.filter(tenant=tenant).update(last_value=F("last_value") + count)
+    if not updated:
+        try:
+            with transaction.atomic():
+                PatientNumberSequence.objects.create(tenant=tenant, last_value=count)
+        except IntegrityError:  # another request created it first: take our numbers after theirs
+            PatientNumberSequence.objects.filter(tenant=tenant).update(last_value=F("last_value") + count)
+    last = PatientNumberSequence.objects.values_list("last_value", flat=True).get(tenant=tenant)
+    return range(last - count + 1, last + 1)
+
+
+def format_record_number(value: int) -> str:
+    return str(value).zfill(MRN_WIDTH)
+
+
+def next_record_number(tenant: Tenant) -> str:
+    # A number a clinic typed in by hand may already hold the next value: skip past it.
+    while True:
+        candidate = format_record_number(allocate_record_numbers(tenant=tenant)[0])
+        if not Patient.objects.filter(tenant=tenant, mrn=candidate).exists():
+            return candidate
+
+
+def _check_unique(*, tenant: Tenant, mrn: str | None, email: str | None, exclude_id: int | None) -> None:
+    errors = {}
+    if mrn:
+        taken = Patient.objects.filter(tenant=tenant, mrn=mrn)
+        if exclude_id:
+            taken = taken.exclude(pk=exclude_id)
+        if taken.exists():
+            errors["mrn"] = ["A patient of this clinic already has this record number."]
+    if email:
+        taken = patient_queryset(tenant=tenant).filter(email__iexact=email)
+        if exclude_id:
+            taken = taken.exclude(pk=exclude_id)
+        if taken.exists():
+            errors["email"] = ["An active patient of this clinic already has this email."]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _save_or_explain(patient: Patient, **save_kwargs) -> None:
+    """Save; a unique constraint lost to a concurrent request becomes the same 400 as the check."""
+    try:
+        with transaction.atomic():
+            patient.save(**save_kwargs)
+    except IntegrityError as exc:
+        message = str(exc)
+        if "mrn" in message:
+            raise ValidationError(
+                {"mrn": ["A patient of this clinic already has this record number."]}
+            ) from None
+        if "email" in message:
+            raise ValidationError(
+                {"email": ["An active patient of this clinic already has this email."]}
+            ) from None
+        raise
+
+
+def patient_prepare_admin_save(patient: Patient) -> None:
+    """What the admin's save needs from this module: a record number and the search text.
+
+    The admin form has already validated the fields and the clinic's unique constraints.
+    """
+    if not patient.mrn:
+        patient.mrn = next_record_number(patient.tenant)
+    refresh_search_text(patient)
+
+
+@transaction.atomic
+def patient_create(*, tenant: Tenant, created_by: User | None, data: dict) -> Patient:
+    values = {name: data[name] for name in PATIENT_WRITABLE_FIELDS if name in data}
+    _check_unique(tenant=tenant, mrn=values.get("mrn"), email=values.get("email"), exclude_id=None)
+    if not values.get("mrn"):
+        values["mrn"] = next_record_number(tenant)
+    patient = Patient(tenant=tenant, created_by=created_by, **values)
+    refresh_search_text(patient)
+    _save_or_explain(patient)
+    return patient
+
+
+@transaction.atomic
+def patient_update(*, patient: Patient, data: dict) -> Patient:
+    changes = {name: data[name] for name in PATIENT_WRITABLE_FIELDS if name in data}
+    _check_unique(
+        tenant=patient.tenant_id,
+        mrn=changes.get("mrn") if changes.get("mrn") != patient.mrn else None,
+        email=changes.get("email") if changes.get("email", "").lower() != patient.email.lower() else None,
+        exclude_id=patient.pk,
+    )
+    for name, value in changes.items():
+        setattr(patient, name, value)
+    refresh_search_text(patient)
+    _save_or_explain(patient, update_fields=[*changes, "search_text", "updated_at"])
+    return patient
+
+
+def patient_soft_delete(*, patient: Patient) -> None:
+    """Hide the patient from every read; the row (and its history) stays in the database."""
+    now = timezone.now()
+    Patient.objects.filter(pk=patient.pk, is_deleted=False).update(
+        is_deleted=True, deleted_at=now, updated_at=now
+    )
+    patient.is_deleted = True
+    patient.deleted_at = now
