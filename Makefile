@@ -1,0 +1,37 @@
+# KeneyApp: `make run` serves the app with demo data, `make test` runs the suite.
+# Both create .venv and install the pinned requirements first; nothing else is needed but Python 3.11.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint install clean
+
+install: $(INSTALLED)
+
+$(INSTALLED): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+# The embedded defaults (SQLite, in-process cache, eager tasks, in-memory channel layer) with
+# DEBUG on, demo data loaded, and one ASGI process serving the API, the admin and websockets.
+run: $(INSTALLED)
+	DEBUG=1 $(BIN)/python manage.py migrate --noinput
+	DEBUG=1 $(BIN)/python manage.py seed_demo
+	DEBUG=1 $(BIN)/uvicorn keneyapp.asgi:application --host $(HOST) --port $(PORT)
+
+# The whole suite; on PostgreSQL and Redis when DATABASE_URL and REDIS_URL are set.
+test: $(INSTALLED)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache db.sqlite3*

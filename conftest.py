@@ -1,0 +1,73 @@
+"""Fixtures shared by the whole suite: two clinics, their staff, and authenticated API clients.
+
+Naming follows healthchecks' alice/bob habit: `clinic` and its staff are "ours"; `other_clinic`
+and `outsider` exist to prove that nothing of ours is visible to them, and the reverse.
+"""
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from keneyapp.accounts.roles import Role
+from keneyapp.accounts.tokens import issue_access_token
+from tests.factories import TenantFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Argon2 costs ~50 ms a hash by design; tests hash hundreds of passwords.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def clinic(db):
+    return TenantFactory(name="Clinique Alpha", slug="alpha")
+
+
+@pytest.fixture
+def other_clinic(db):
+    return TenantFactory(name="Clinique Beta", slug="beta")
+
+
+@pytest.fixture
+def doctor(clinic):
+    return UserFactory(tenant=clinic, role=Role.DOCTOR, username="alice")
+
+
+@pytest.fixture
+def staff_of(clinic):
+    """staff_of(role) -> a user of `clinic` with that role."""
+
+    def make(role: Role, **kwargs):
+        return UserFactory(tenant=clinic, role=role, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def outsider(other_clinic):
+    return UserFactory(tenant=other_clinic, role=Role.DOCTOR, username="bob")
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    token = issue_access_token(user_id=user.pk, tenant_id=user.tenant_id)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+@pytest.fixture
+def api():
+    """api(user) -> an APIClient that sends that user's bearer token; api() -> anonymous."""
+
+    def make(user=None) -> APIClient:
+        return client_for(user) if user is not None else APIClient()
+
+    return make

@@ -1,0 +1,65 @@
+from datetime import date
+
+import factory
+from factory.django import DjangoModelFactory
+
+from keneyapp.accounts.models import Tenant, User
+from keneyapp.accounts.roles import Role
+from patients.models import Patient, Sex
+from patients.services import patient_search_text
+
+DEFAULT_PASSWORD = "correct horse battery staple"
+
+
+class TenantFactory(DjangoModelFactory):
+    class Meta:
+        model = Tenant
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Clinic {n}")
+    slug = factory.Sequence(lambda n: f"clinic-{n}")
+    timezone = "Africa/Dakar"
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"staff{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    tenant = factory.SubFactory(TenantFactory)
+    role = Role.DOCTOR
+    is_staff = True
+    password = factory.PostGenerationMethodCall("set_password", DEFAULT_PASSWORD)
+
+    @factory.post_generation
+    def _save_password(obj, create, extracted, **kwargs):
+        if create:
+            obj.save(update_fields=["password"])
+
+
+class PatientFactory(DjangoModelFactory):
+    class Meta:
+        model = Patient
+
+    tenant = factory.SubFactory(TenantFactory)
+    mrn = factory.Sequence(lambda n: f"T{n:07d}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    date_of_birth = date(1980, 5, 17)
+    sex = Sex.FEMALE
+    email = factory.Sequence(lambda n: f"patient{n}@example.org")
+    phone_number = factory.Sequence(lambda n: f"+221 77 {n:07d}")
+    search_text = factory.LazyAttribute(
+        lambda p: patient_search_text(
+            first_name=p.first_name,
+            last_name=p.last_name,
+            email=p.email,
+            phone_number=p.phone_number,
+            mrn=p.mrn,
+        )
+    )
