@@ -135,13 +135,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "timeout": DB_POOL_TIMEOUT,
             "max_lifetime": float(DB_POOL_RECYCLE),
         }
-        if DB_POOL_PRE_PING:
-            pool["check"] = "keneyapp.core.database.check_pooled_connection"
         DATABASES["default"]["OPTIONS"] = {"pool": pool}
         DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool owns connection lifetime
     else:
         DATABASES["default"]["CONN_MAX_AGE"] = DB_POOL_RECYCLE
-        DATABASES["default"]["CONN_HEALTH_CHECKS"] = DB_POOL_PRE_PING
+    # The guide's pre-ping: Django checks a connection before reuse (with the pool, psycopg's
+    # check_connection runs as the pool lends it), so a dropped connection is replaced, not failed.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = DB_POOL_PRE_PING
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the single embedded server read while it writes; IMMEDIATE transactions take the
     # write lock up front, so two bookings cannot both read "free" and then both write.
