@@ -1,0 +1,66 @@
+"""The API's error contract: one JSON shape for every 4xx, exact paths, no HTML and no 500s."""
+
+import pytest
+
+
+def assert_error_shape(response, status: int, code: str) -> dict:
+    assert response.status_code == status
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert body["status"] == status
+    assert body["code"] == code
+    assert isinstance(body["detail"], str) and body["detail"]
+    return body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("debug", [False, True])
+def test_unknown_api_route_is_a_json_404_even_in_debug(client, settings, debug):
+    settings.DEBUG = debug
+    assert_error_shape(client.get("/api/v1/no-such-thing"), 404, "not_found")
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/patients/abc", "/api/v1/patients/99999999999999999999", "/api/v1/patients/-1"]
+)
+def test_ids_that_cannot_exist_are_json_404(api, doctor, path):
+    assert_error_shape(api(doctor).get(path), 404, "not_found")
+
+
+def test_trailing_slash_is_not_redirected(api, doctor):
+    response = api(doctor).get("/api/v1/patients/")
+    assert response.status_code == 404  # never a 301 to the slash-less path
+
+
+def test_malformed_json_is_400(api, doctor):
+    response = api(doctor).generic(
+        "POST", "/api/v1/patients", '{"first_name": ', content_type="application/json"
+    )
+    assert_error_shape(response, 400, "malformed_request")
+
+
+def test_non_object_json_is_400(api, doctor):
+    response = api(doctor).generic("POST", "/api/v1/patients", "[1, 2]", content_type="application/json")
+    assert_error_shape(response, 400, "malformed_request")
+
+
+def test_wrong_content_type_is_415(api, doctor):
+    response = api(doctor).generic("POST", "/api/v1/patients", "first_name=A", content_type="text/plain")
+    assert_error_shape(response, 415, "unsupported_media_type")
+
+
+def test_method_not_allowed_is_405(api, doctor):
+    assert_error_shape(api(doctor).put("/api/v1/patients", {}, format="json"), 405, "method_not_allowed")
+
+
+def test_validation_errors_name_each_field_with_a_code(api, doctor):
+    response = api(doctor).post("/api/v1/patients", {"last_name": "Diop", "email": "nope"}, format="json")
+    body = assert_error_shape(response, 400, "validation_error")
+    assert set(body["fields"]) == {"first_name", "date_of_birth", "email"}
+    assert body["fields"]["email"][0] == {"code": "invalid", "message": "Enter a valid email address."}
+
+
+def test_missing_token_is_401_with_www_authenticate(client, db):
+    response = client.get("/api/v1/patients")
+    assert_error_shape(response, 401, "not_authenticated")
+    assert response["WWW-Authenticate"].startswith("Bearer")
