@@ -2,6 +2,7 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from keneyapp.demo import seeding
 
@@ -39,6 +40,11 @@ class Command(BaseCommand):
                 ),
             )
             total_added += added
+        if total_added and connection.vendor == "postgresql":
+            # Fresh planner statistics: right after a bulk insert PostgreSQL still believes the
+            # table is nearly empty and picks sorts over the list's index until autovacuum runs.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE patients_patient")
         elapsed = time.perf_counter() - started
         rate = total_added / elapsed if elapsed and total_added else 0
         self.stdout.write(
