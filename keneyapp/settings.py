@@ -208,6 +208,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 ACCESS_TOKEN_TTL_SECONDS = env_int("ACCESS_TOKEN_TTL_SECONDS", 15 * 60)
 REFRESH_TOKEN_TTL_SECONDS = env_int("REFRESH_TOKEN_TTL_SECONDS", 14 * 24 * 3600)
+# A rotated refresh token presented again within this many seconds is refused without revoking
+# the login (two tabs refreshing at once); later, it is treated as stolen and the login revoked.
+REFRESH_REUSE_GRACE_SECONDS = env_int("REFRESH_REUSE_GRACE_SECONDS", 10)
 # Failed logins allowed per window before further attempts get 429 (successful logins never count,
 # so a clinic's staff logging in together, or a load test, is never throttled).
 LOGIN_MAX_FAILURES_PER_USERNAME = env_int("LOGIN_MAX_FAILURES_PER_USERNAME", 5)

@@ -38,10 +38,21 @@ class InvalidCredentials(AuthenticationFailed):
     default_code = "invalid_credentials"
 
 
-class LoginApi(APIView):
+class CredentialsApi(APIView):
+    """Endpoints that take credentials in the body rather than a bearer token.
+
+    They have no authenticator, and DRF turns a 401 into a 403 when no authenticator names a
+    WWW-Authenticate challenge; naming the bearer one here keeps a refused login a 401.
+    """
+
     authentication_classes = []
     permission_classes = [AllowAny]
 
+    def get_authenticate_header(self, request) -> str:
+        return 'Bearer realm="api"'
+
+
+class LoginApi(CredentialsApi):
     @extend_schema(request=LoginInput, responses={200: TokenPairOutput}, auth=[])
     def post(self, request):
         data = validated_input(LoginInput, request.data)
@@ -59,10 +70,7 @@ class LoginApi(APIView):
         return Response(pair.as_response())
 
 
-class RefreshApi(APIView):
-    authentication_classes = []
-    permission_classes = [AllowAny]
-
+class RefreshApi(CredentialsApi):
     @extend_schema(request=RefreshInput, responses={200: TokenPairOutput}, auth=[])
     def post(self, request):
         data = validated_input(RefreshInput, request.data)

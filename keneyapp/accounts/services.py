@@ -94,9 +94,12 @@ def _rotate_refresh_token(token_hash: str) -> TokenPair | None:
     if stored is None or stored.expires_at <= now:
         return None
     if stored.revoked_at is not None:
-        if stored.replaced_by_id is not None:
+        replayed = stored.replaced_by_id is not None
+        if replayed and now - stored.revoked_at > timedelta(seconds=settings.REFRESH_REUSE_GRACE_SECONDS):
             # An already-rotated token is being replayed: someone else holds a copy.
-            # Revoke the whole login so that neither copy works any more.
+            # Revoke the whole login so that neither copy works any more. Within the grace
+            # period it is more likely two tabs of one SPA refreshing at once: the late one is
+            # refused, but the login the early one just renewed stays valid.
             _revoke_family(stored.family, now)
         return None
     if not user_may_use_api(stored.user):

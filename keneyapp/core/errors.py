@@ -88,12 +88,13 @@ def api_exception_handler(exc, context):
     if getattr(exc, "wait", None):
         headers["Retry-After"] = str(int(exc.wait) + (0 if exc.wait == int(exc.wait) else 1))
 
-    code = next((c for cls, c in _CODES.items() if isinstance(exc, cls)), None)
+    # DRF's own exceptions get the names above; our subclasses (InvalidCredentials, Conflict...)
+    # keep the code they declare.
+    code = _CODES.get(type(exc)) or getattr(exc.detail, "code", None) or exc.default_code
     if isinstance(exc, exceptions.ValidationError):
         body = error_body(exc.status_code, "validation_error", "Invalid input.", _field_errors(exc.detail))
     else:
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-        code = code or getattr(exc, "default_code", "error")
         body = error_body(exc.status_code, code, str(detail))
         extra = getattr(exc, "extra", None)
         if extra:

@@ -27,7 +27,7 @@ class Command(BaseCommand):
     def handle(self, *args, name, slug, timezone, admin_username, admin_email, **options):
         password = os.environ.get(PASSWORD_ENV)
         if not password:
-            if not options.get("interactive", True) or not os.isatty(0):
+            if not os.isatty(0):
                 raise CommandError(f"Set {PASSWORD_ENV} or run interactively to be prompted.")
             password = getpass.getpass("Password for the clinic administrator: ")
             if password != getpass.getpass("Again: "):
