@@ -1,13 +1,27 @@
+from django import forms
 from django.contrib import admin, messages
 
-from keneyapp.core.admin import TenantScopedAdmin
+from keneyapp.core.admin import ConstraintValidatingFormMixin, TenantScopedAdmin
 from patients import selectors, services
 from patients.models import Patient
+
+
+class PatientAdminForm(ConstraintValidatingFormMixin, forms.ModelForm):
+    # The active-email constraint reads is_deleted, which the form leaves out.
+    validated_constraints = {"patient_unique_active_email": "email"}
+
+    class Meta:
+        model = Patient
+        fields = (
+            "tenant", "mrn", "first_name", "last_name", "date_of_birth", "sex", "email",
+            "phone_number", "address", "emergency_contact", "allergies", "notes",
+        )  # fmt: skip
 
 
 @admin.register(Patient)
 class PatientAdmin(TenantScopedAdmin):
     role_resource = "patients"
+    form = PatientAdminForm
     list_display = ("mrn", "last_name", "first_name", "date_of_birth", "sex", "phone_number", "email")
     list_display_links = ("mrn", "last_name")
     list_filter = ("sex",)

@@ -1,10 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 
 from keneyapp.accounts.models import Tenant, User
 from keneyapp.accounts.roles import Role
-from keneyapp.core.admin import is_platform_admin
+from keneyapp.core.admin import ConstraintValidatingFormMixin, is_platform_admin
 
 
 @admin.register(Tenant)
@@ -42,10 +42,21 @@ class TenantAdmin(admin.ModelAdmin):
         return is_platform_admin(request)
 
 
-class ClinicUserCreationForm(UserCreationForm):
+class StaffConstraintFormMixin(ConstraintValidatingFormMixin):
+    # The clinic-and-role check reads is_superuser, which the creation form and a clinic admin's
+    # form leave out.
+    validated_constraints = {"user_staff_has_clinic_and_role": None}
+
+
+class ClinicUserCreationForm(StaffConstraintFormMixin, UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = User
         fields = ("username", "tenant", "role")
+
+
+class ClinicUserChangeForm(StaffConstraintFormMixin, UserChangeForm):
+    class Meta(UserChangeForm.Meta):
+        model = User
 
 
 @admin.register(User)
@@ -54,6 +65,7 @@ class UserAdmin(DjangoUserAdmin):
     Django permissions, nor move anyone to another clinic."""
 
     add_form = ClinicUserCreationForm
+    form = ClinicUserChangeForm
     list_display = ("username", "first_name", "last_name", "role", "is_active", "last_login")
     list_filter = ("role", "is_active")
     list_select_related = ("tenant",)

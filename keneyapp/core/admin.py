@@ -7,12 +7,35 @@ table (keneyapp.accounts.roles), not from Django's per-model permissions.
 """
 
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 
 from keneyapp.accounts.roles import role_can
 
 
 def is_platform_admin(request) -> bool:
     return request.user.is_active and request.user.is_superuser
+
+
+class ConstraintValidatingFormMixin:
+    """For a ModelForm: validate the named model constraints even when they read a field the form
+    leaves out (Django skips those), so a violation is a form error instead of an IntegrityError.
+
+    `validated_constraints` maps a constraint's name to the field that shows its error (None: the
+    whole form).
+    """
+
+    validated_constraints: dict[str, str | None] = {}
+
+    def validate_unique(self):
+        super().validate_unique()
+        model = self._meta.model
+        for constraint in model._meta.constraints:
+            if constraint.name not in self.validated_constraints:
+                continue
+            try:
+                constraint.validate(model, self.instance, exclude=set(self.errors))
+            except ValidationError as error:
+                self.add_error(self.validated_constraints[constraint.name], error)
 
 
 class TenantScopedAdmin(admin.ModelAdmin):

@@ -41,10 +41,13 @@ class Command(BaseCommand):
             )
             total_added += added
         if total_added and connection.vendor == "postgresql":
-            # Fresh planner statistics: right after a bulk insert PostgreSQL still believes the
-            # table is nearly empty and picks sorts over the list's index until autovacuum runs.
+            # Right after a bulk insert PostgreSQL believes the table is nearly empty (and picks a
+            # sort over the list's index) and its visibility map is unset (no index-only COUNT)
+            # until autovacuum comes by: refresh both now.
+            # VACUUM cannot run inside a transaction (a caller's atomic block, a test): ANALYZE there.
+            statement = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
             with connection.cursor() as cursor:
-                cursor.execute("ANALYZE patients_patient")
+                cursor.execute(f"{statement} patients_patient")
         elapsed = time.perf_counter() - started
         rate = total_added / elapsed if elapsed and total_added else 0
         self.stdout.write(
