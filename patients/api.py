@@ -4,7 +4,7 @@ from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -71,6 +71,9 @@ class PatientListApi(PatientAccessMixin, APIView):
         search = params.get("search", "")
         if len(search) > selectors.SEARCH_MAX_LENGTH:
             raise ValidationError({"search": [f"At most {selectors.SEARCH_MAX_LENGTH} characters."]})
+        if "\x00" in search:  # PostgreSQL refuses NUL in a text parameter: a 500, not "no match"
+            error = ErrorDetail("Null characters are not allowed.", code="null_characters_not_allowed")
+            raise ValidationError({"search": [error]})
         items, total = selectors.patient_page(
             tenant=request.user.tenant,
             search=search,

@@ -96,7 +96,9 @@ def _save_or_explain(patient: Patient, **save_kwargs) -> None:
             patient.save(**save_kwargs)
     except IntegrityError as exc:
         message = str(exc)
-        if "mrn" in message:
+        # The email constraint is matched by name first: the database's message also quotes the
+        # duplicate value, and an email such as "mrn.diop@..." must not read as a record number clash.
+        if "patient_unique_active_email" not in message and "mrn" in message:
             raise ValidationError(
                 {"mrn": ["A patient of this clinic already has this record number."]}
             ) from None
