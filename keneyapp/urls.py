@@ -10,6 +10,7 @@ register_converter(ObjectIdConverter, "id")
 api_v1 = [
     path("", include("keneyapp.accounts.urls")),
     path("", include("patients.urls")),
+    path("", include("appointments.urls")),
 ]
 
 urlpatterns = [

@@ -51,9 +51,11 @@ def patient_search(*, tenant: Tenant, search: str = "") -> QuerySet[Patient]:
     return patient_filter_search(patient_queryset(tenant=tenant), search)
 
 
-def patient_filter_search(queryset: QuerySet[Patient], search: str) -> QuerySet[Patient]:
+def patient_filter_search(queryset: QuerySet, search: str, *, path: str = "search_text") -> QuerySet:
+    """Keep rows whose patient matches every word; `path` reaches search_text from another model
+    (e.g. "patient__search_text" for appointments)."""
     for term in fold_for_search(search).split():
-        queryset = queryset.filter(search_text__contains=term)
+        queryset = queryset.filter(**{f"{path}__contains": term})
     return queryset
 
 

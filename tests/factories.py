@@ -1,8 +1,9 @@
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import factory
 from factory.django import DjangoModelFactory
 
+from appointments.models import Appointment, AppointmentStatus
 from keneyapp.accounts.models import Tenant, User
 from keneyapp.accounts.roles import Role
 from patients.models import Patient, Sex
@@ -63,3 +64,19 @@ class PatientFactory(DjangoModelFactory):
             mrn=p.mrn,
         )
     )
+
+
+class AppointmentFactory(DjangoModelFactory):
+    """An unassigned appointment by default; pass provider= for a provider's calendar."""
+
+    class Meta:
+        model = Appointment
+
+    tenant = factory.SubFactory(TenantFactory)
+    patient = factory.SubFactory(PatientFactory, tenant=factory.SelfAttribute("..tenant"))
+    provider = None
+    appointment_date = factory.Sequence(lambda n: datetime(2030, 1, 7, 9, 0, tzinfo=UTC) + timedelta(hours=n))
+    duration_minutes = 30
+    ends_at = factory.LazyAttribute(lambda a: a.appointment_date + timedelta(minutes=a.duration_minutes))
+    status = AppointmentStatus.SCHEDULED
+    reason = "Check-up"

@@ -10,7 +10,8 @@ import pytest
 from django.forms.models import model_to_dict
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from tests.factories import PatientFactory
+from keneyapp.accounts.roles import Role
+from tests.factories import AppointmentFactory, PatientFactory, UserFactory
 
 API_PREFIX = "api/v1/"
 
@@ -21,6 +22,9 @@ CALLER_ROUTES = {"auth-me", "auth-logout"}
 # Routes addressing one object: how to make that object in a given clinic.
 OBJECT_ROUTES: dict[str, Callable] = {
     "patient-detail": lambda tenant: PatientFactory(tenant=tenant, first_name="Zébulon", last_name="Secret"),
+    "patient-appointments": lambda tenant: AppointmentFactory(tenant=tenant).patient,
+    "appointment-detail": lambda tenant: AppointmentFactory(tenant=tenant),
+    "appointment-cancel": lambda tenant: AppointmentFactory(tenant=tenant),
 }
 # List routes: how to make a row that must never show up for another clinic, and a search that
 # would match it.
@@ -29,7 +33,50 @@ LIST_ROUTES: dict[str, tuple[Callable, dict]] = {
         lambda tenant: PatientFactory(tenant=tenant, first_name="Zébulon", last_name="Secret"),
         {"search": "zebulon secret"},
     ),
+    "appointment-list": (
+        lambda tenant: AppointmentFactory(tenant=tenant, reason="Secret visit"),
+        {"status": "scheduled", "date_from": "2030-01-01"},
+    ),
 }
+
+
+def _their_provider(tenant):
+    return UserFactory(tenant=tenant, role=Role.DOCTOR)
+
+
+# Routes that take another row's id in the query string or the body: an id of another clinic is
+# a 400 naming the parameter, and changes nothing. name -> (method, make the request data).
+ID_PARAMETER_ROUTES: dict[str, list[tuple[str, Callable]]] = {
+    "appointment-availability": [
+        (
+            "get",
+            lambda tenant: {
+                "provider_id": _their_provider(tenant).pk,
+                "date_from": "2030-01-07",
+                "date_to": "2030-01-08",
+            },
+        ),
+    ],
+    "appointment-list": [
+        (
+            "post",
+            lambda tenant: {
+                "patient_id": PatientFactory(tenant=tenant).pk,
+                "appointment_date": "2030-01-07T10:00:00",
+            },
+        ),
+        (
+            "post",
+            lambda tenant: {
+                "patient_id": None,
+                "provider_id": _their_provider(tenant).pk,
+                "appointment_date": "2030-01-07T10:00:00",
+            },
+        ),
+    ],
+}
+# A valid body for the control request of routes that need one.
+CONTROL_BODIES = {"appointment-cancel": {"reason": "The patient called"}}
 METHODS = ("get", "post", "put", "patch", "delete")
 
 
@@ -60,7 +107,9 @@ def url_of(route: str, pk: int | None = None) -> str:
 
 
 def test_every_api_route_is_classified():
-    classified = PUBLIC_ROUTES | CALLER_ROUTES | set(OBJECT_ROUTES) | set(LIST_ROUTES)
+    classified = (
+        PUBLIC_ROUTES | CALLER_ROUTES | set(OBJECT_ROUTES) | set(LIST_ROUTES) | set(ID_PARAMETER_ROUTES)
+    )
     unclassified = sorted(set(api_routes()) - classified)
     assert not unclassified, f"Prove tenant isolation for these routes in this file: {unclassified}"
     unnamed = [
@@ -98,9 +147,12 @@ def test_other_clinics_object_is_404_for_every_method(api, doctor, other_clinic,
 @pytest.mark.parametrize("name", sorted(OBJECT_ROUTES))
 def test_own_clinics_object_is_reachable(api, doctor, name):
     """The control for the test above: the same request on our own object is not a 404."""
-    route, _ = api_routes()[name]
+    route, entry = api_routes()[name]
     ours = OBJECT_ROUTES[name](doctor.tenant)
-    assert api(doctor).get(url_of(route, ours.pk)).status_code == 200
+    method = methods_of(entry)[0]
+    body = CONTROL_BODIES.get(name, {})
+    response = getattr(api(doctor), method)(url_of(route, ours.pk), body, format="json")
+    assert response.status_code == 200, (method, route, response.content)
 
 
 @pytest.mark.parametrize("name", sorted(LIST_ROUTES))
@@ -114,3 +166,26 @@ def test_lists_never_show_another_clinics_rows(api, doctor, other_clinic, name):
     # Control: the same row made in our clinic is found by the same search.
     make(doctor.tenant)
     assert api(doctor).get(url_of(route), search).json()["total"] == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "case"),
+    [(name, index) for name, cases in sorted(ID_PARAMETER_ROUTES.items()) for index in range(len(cases))],
+)
+def test_ids_of_another_clinic_in_parameters_are_refused(api, doctor, other_clinic, name, case):
+    from appointments.models import Appointment
+
+    route, _ = api_routes()[name]
+    method, make = ID_PARAMETER_ROUTES[name][case]
+    data = make(other_clinic)
+    if data.get("patient_id", 0) is None:  # the case is about another field: use our own patient
+        data["patient_id"] = PatientFactory(tenant=doctor.tenant).pk
+    before = Appointment.objects.count()
+    if method == "get":
+        response = api(doctor).get(url_of(route), data)
+    else:
+        response = getattr(api(doctor), method)(url_of(route), data, format="json")
+    assert response.status_code == 400, (name, data, response.content)
+    refused = {key for key in data if key.endswith("_id")} & set(response.json()["fields"])
+    assert refused, response.json()
+    assert Appointment.objects.count() == before

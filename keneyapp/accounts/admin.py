@@ -128,7 +128,12 @@ class UserAdmin(DjangoUserAdmin):
         return is_platform_admin(request) or _is_clinic_admin(request)
 
     def has_view_permission(self, request, obj=None):
-        return is_platform_admin(request) or _is_clinic_admin(request)
+        if is_platform_admin(request) or _is_clinic_admin(request):
+            return True
+        # Other staff look colleagues up only through autocomplete widgets (choosing an
+        # appointment's provider); the results are scoped by get_queryset like everything else.
+        match = request.resolver_match
+        return _is_clinic_staff(request) and match is not None and match.url_name == "autocomplete"
 
     def has_add_permission(self, request):
         return is_platform_admin(request) or _is_clinic_admin(request)

@@ -23,6 +23,15 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "patients.add": ALL_STAFF,
     "patients.change": ALL_STAFF,
     "patients.delete": frozenset({Role.ADMIN, Role.DOCTOR}),
+    "appointments.view": ALL_STAFF,
+    "appointments.add": ALL_STAFF,
+    "appointments.change": ALL_STAFF,  # reschedule, reassign, confirm, check in, mark no-show
+    "appointments.cancel": ALL_STAFF,
+    "appointments.complete": CLINICAL_STAFF,  # only who saw the patient marks the visit done
+    "schedules.view": ALL_STAFF,  # providers' working hours and time off
+    "schedules.add": frozenset({Role.ADMIN}),
+    "schedules.change": frozenset({Role.ADMIN}),
+    "schedules.delete": frozenset({Role.ADMIN}),
 }
 
 

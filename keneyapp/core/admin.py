@@ -8,6 +8,7 @@ table (keneyapp.accounts.roles), not from Django's per-model permissions.
 
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 
 from keneyapp.accounts.roles import role_can
 
@@ -36,6 +37,19 @@ class ConstraintValidatingFormMixin:
                 constraint.validate(model, self.instance, exclude=set(self.errors))
             except ValidationError as error:
                 self.add_error(self.validated_constraints[constraint.name], error)
+
+
+class ClinicRelatedFieldListFilter(admin.RelatedFieldListFilter):
+    """A foreign-key filter in a changelist offering only the staff member's clinic's rows
+    (Django's default lists every row of the related table, other clinics' included)."""
+
+    def field_choices(self, field, request, model_admin):
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        limit = field.get_limit_choices_to() or {}
+        limit = limit if isinstance(limit, Q) else Q(**limit)
+        if not is_platform_admin(request):
+            limit &= Q(tenant=request.user.tenant_id)
+        return field.get_choices(include_blank=False, ordering=ordering, limit_choices_to=limit)
 
 
 class TenantScopedAdmin(admin.ModelAdmin):

@@ -14,19 +14,22 @@ import logging
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 logger = logging.getLogger("keneyapp.errors")
 
 
-class Conflict(exceptions.APIException):
-    """409: the request is valid but clashes with the current state (a double booking, say)."""
+class ConflictError(Exception):
+    """Raised by services: the request is valid but clashes with the current state (a double
+    booking, a forbidden status change). The API answers 409 with `code`, `detail` and `extra`."""
 
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request conflicts with the current state of the resource."
-    default_code = "conflict"
+    def __init__(self, detail: str, *, code: str = "conflict", extra: dict | None = None):
+        super().__init__(detail)
+        self.detail = detail
+        self.code = code
+        self.extra = extra or {}
 
 
 _CODES = {
@@ -79,6 +82,9 @@ def api_exception_handler(exc, context):
     elif isinstance(exc, DjangoValidationError):
         # Services raise Django's ValidationError (the admin understands it too).
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    if isinstance(exc, ConflictError):
+        set_rollback()
+        return Response(error_body(409, exc.code, exc.detail) | exc.extra, status=409)
     if not isinstance(exc, exceptions.APIException):
         return None  # a real bug: Django's 500 handler answers, and the error is logged
 
@@ -96,9 +102,6 @@ def api_exception_handler(exc, context):
     else:
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         body = error_body(exc.status_code, code, str(detail))
-        extra = getattr(exc, "extra", None)
-        if extra:
-            body.update(extra)
     set_rollback()
     return Response(body, status=exc.status_code, headers=headers)
 

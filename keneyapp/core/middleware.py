@@ -2,9 +2,11 @@
 
 import logging
 import time
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.middleware.gzip import GZipMiddleware
+from django.utils import timezone
 
 logger = logging.getLogger("keneyapp.slow_request")
 
@@ -30,6 +32,25 @@ class ProcessTimeMiddleware:
                 response.status_code,
             )
         return response
+
+
+class ClinicTimezoneMiddleware:
+    """The admin shows and reads date-times in the signed-in staff member's clinic time zone."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (
+            request.path.startswith("/admin/")
+            and user is not None
+            and user.is_authenticated
+            and user.tenant_id
+        ):
+            with timezone.override(ZoneInfo(user.tenant.timezone)):
+                return self.get_response(request)
+        return self.get_response(request)
 
 
 class MinimumSizeGZipMiddleware(GZipMiddleware):

@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from keneyapp.core.clinic_time import InvalidClinicTime, parse_clinic_datetime
+
 
 class StrictInputSerializer(serializers.Serializer):
     """An input serializer that refuses keys it does not declare.
@@ -31,3 +33,21 @@ def validated_input(serializer_class, data, **kwargs) -> dict:
     serializer = serializer_class(data=data, **kwargs)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+class ClinicDateTimeField(serializers.Field):
+    """An ISO 8601 date-time; without an offset it is wall-clock time in the clinic's zone
+    (`context["zone"]`), and a time that daylight saving skips there is refused."""
+
+    default_error_messages = {"invalid": "Enter an ISO 8601 date-time, e.g. 2025-12-15T10:00:00."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        try:
+            return parse_clinic_datetime(data, self.context["zone"])
+        except InvalidClinicTime as exc:
+            raise serializers.ValidationError(str(exc), code=exc.code) from None
+
+    def to_representation(self, value):
+        return value.isoformat()

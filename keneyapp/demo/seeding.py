@@ -5,10 +5,11 @@ The guide's load test runs unchanged against it: the first clinic owns patient i
 """
 
 import random
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from keneyapp.accounts.models import Tenant, User
@@ -142,10 +143,14 @@ def ensure_clinic(spec: DemoClinic) -> Tenant:
 
 def generated_patients(*, tenant: Tenant, count: int, seed: int) -> list[Patient]:
     """`count` plausible patients with fresh record numbers (not yet saved)."""
+    numbers = allocate_record_numbers(tenant=tenant, count=count)
+    return [Patient(**values) for values in _patient_values(tenant_id=tenant.pk, numbers=numbers, seed=seed)]
+
+
+def _patient_values(*, tenant_id: int, numbers: range, seed: int) -> Iterator[dict]:
+    """Field values (by attribute name) of one plausible patient per record number."""
     rng = random.Random(seed)
     today = timezone.localdate()
-    numbers = allocate_record_numbers(tenant=tenant, count=count)
-    patients = []
     for number in numbers:
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         mrn = format_record_number(number)
@@ -153,23 +158,44 @@ def generated_patients(*, tenant: Tenant, count: int, seed: int) -> list[Patient
         phone = (
             f"+221 7{rng.randint(0, 9)} {rng.randint(100, 999)} {rng.randint(10, 99)} {rng.randint(10, 99)}"
         )
-        patients.append(
-            Patient(
-                tenant=tenant,
-                mrn=mrn,
-                first_name=first,
-                last_name=last,
-                date_of_birth=today - timedelta(days=rng.randint(0, 95 * 365)),
-                sex=rng.choice([Sex.FEMALE, Sex.MALE]),
-                email=email,
-                phone_number=phone,
-                allergies=rng.choice(["", "", "", "Penicillin", "Peanuts", "Latex"]),
-                search_text=patient_search_text(
-                    first_name=first, last_name=last, email=email, phone_number=phone, mrn=mrn
-                ),
-            )
-        )
-    return patients
+        yield {
+            "tenant_id": tenant_id,
+            "mrn": mrn,
+            "first_name": first,
+            "last_name": last,
+            "date_of_birth": today - timedelta(days=rng.randint(0, 95 * 365)),
+            "sex": rng.choice([Sex.FEMALE, Sex.MALE]),
+            "email": email,
+            "phone_number": phone,
+            "allergies": rng.choice(["", "", "", "Penicillin", "Peanuts", "Latex"]),
+            "search_text": patient_search_text(
+                first_name=first, last_name=last, email=email, phone_number=phone, mrn=mrn
+            ),
+        }
+
+
+def _insert_patients(rows: Iterable[dict]) -> None:
+    """Insert new patients given as field values; the caller holds the transaction.
+
+    On PostgreSQL through COPY, about twice as fast as bulk_create's INSERT, so `make bench` can
+    seed 100,000 patients as part of its run. Columns not given take the model's defaults, and
+    auto_now(_add) timestamps are set here, as a save would.
+    """
+    if connection.vendor != "postgresql":
+        Patient.objects.bulk_create(Patient(**values) for values in rows)
+        return
+    fields = [field for field in Patient._meta.concrete_fields if not field.primary_key]
+    defaults = {field.attname: field.get_default() for field in fields}
+    now = timezone.now()
+    for field in fields:
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            defaults[field.attname] = now
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    statement = f"COPY {connection.ops.quote_name(Patient._meta.db_table)} ({columns}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for values in rows:
+            row = {**defaults, **values}
+            copy.write_row([row[field.attname] for field in fields])
 
 
 def top_up_patients(*, tenant: Tenant, target: int, progress=None) -> int:
@@ -179,8 +205,10 @@ def top_up_patients(*, tenant: Tenant, target: int, progress=None) -> int:
     while added < max(missing, 0):
         batch = min(BATCH_SIZE, missing - added)
         with transaction.atomic():
-            Patient.objects.bulk_create(
-                generated_patients(tenant=tenant, count=batch, seed=tenant.pk * 1_000_003 + added)
+            # Numbers first: no other statement may run on the connection while COPY streams.
+            numbers = allocate_record_numbers(tenant=tenant, count=batch)
+            _insert_patients(
+                _patient_values(tenant_id=tenant.pk, numbers=numbers, seed=tenant.pk * 1_000_003 + added)
             )
         added += batch
         if progress:

@@ -1,0 +1,196 @@
+"""Appointments API: thin views that parse, call one selector or service, and answer."""
+
+from datetime import timedelta
+
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from appointments import selectors, services
+from appointments.serializers import (
+    AppointmentCreateInput,
+    AppointmentListQuery,
+    AppointmentUpdateInput,
+    AvailabilityQuery,
+    CancelInput,
+)
+from keneyapp.accounts.permissions import IsClinicStaff, RolePermission
+from keneyapp.core.clinic_time import clinic_zone
+from keneyapp.core.field_selection import parse_ordering
+from keneyapp.core.pagination import page_response, parse_page_request
+from keneyapp.core.serializers import validated_input
+from patients.selectors import patient_queryset
+
+LIST_PARAMETERS = [
+    OpenApiParameter("skip", int),
+    OpenApiParameter("limit", int, description="1 to 100 (default 50)."),
+    OpenApiParameter("date_from", str, description="Date (whole day, clinic time) or ISO date-time."),
+    OpenApiParameter("date_to", str, description="Date (inclusive) or ISO date-time (exclusive)."),
+    OpenApiParameter("status", str, many=True, description="Repeat or comma-separate."),
+    OpenApiParameter("patient_id", int),
+    OpenApiParameter("provider_id", int),
+    OpenApiParameter("ordering", str, enum=list(selectors.APPOINTMENT_ORDERINGS)),
+]
+
+
+class AppointmentAccessMixin:
+    permission_classes = [IsClinicStaff, RolePermission]
+    role_actions = {"GET": "appointments.view", "POST": "appointments.add", "PATCH": "appointments.change"}
+
+    def zone(self, request):
+        return clinic_zone(request.user.tenant)
+
+    def load_appointment(self, request, pk: int):
+        appointment = selectors.appointment_get(tenant=request.user.tenant, appointment_id=pk)
+        if appointment is None:
+            raise Http404
+        self.check_object_permissions(request, appointment)
+        return appointment
+
+    def list_page(self, request, queryset):
+        zone = self.zone(request)
+        page = parse_page_request(request.query_params)
+        query = validated_input(
+            AppointmentListQuery, AppointmentListQuery.data_from(request.query_params), context={"zone": zone}
+        )
+        ordering = parse_ordering(
+            request.query_params,
+            allowed=selectors.APPOINTMENT_ORDERINGS,
+            default=selectors.DEFAULT_APPOINTMENT_ORDERING,
+        )
+        queryset = selectors.appointment_filter(
+            queryset,
+            starts_from=query.get("date_from"),
+            starts_before=query.get("date_to"),
+            statuses=query.get("status"),
+            patient_id=query.get("patient_id"),
+            provider_id=query.get("provider_id"),
+        )
+        items, total = selectors.appointment_page(
+            queryset=queryset, ordering=ordering, skip=page.skip, limit=page.limit, zone=zone
+        )
+        return Response(page_response(items, total=total, page=page))
+
+
+def booking_response(result: services.BookingResult, zone, status_code=status.HTTP_200_OK) -> Response:
+    body = selectors.appointment_as_api(result.appointment, zone)
+    body["outside_working_hours"] = result.outside_working_hours
+    headers = {"Location": f"/api/v1/appointments/{result.appointment.pk}"} if status_code == 201 else None
+    return Response(body, status=status_code, headers=headers)
+
+
+class AppointmentListApi(AppointmentAccessMixin, APIView):
+    @extend_schema(operation_id="appointments_list", parameters=LIST_PARAMETERS)
+    def get(self, request):
+        return self.list_page(request, selectors.appointment_queryset(tenant=request.user.tenant))
+
+    @extend_schema(request=AppointmentCreateInput)
+    def post(self, request):
+        zone = self.zone(request)
+        data = validated_input(AppointmentCreateInput, request.data, context={"zone": zone})
+        result = services.appointment_book(
+            tenant=request.user.tenant,
+            created_by=request.user,
+            patient_id=data["patient_id"],
+            provider_id=data.get("provider_id"),
+            starts_at=data["appointment_date"],
+            duration_minutes=data["duration_minutes"],
+            reason=data["reason"],
+            notes=data["notes"],
+            zone=zone,
+        )
+        return booking_response(result, zone, status.HTTP_201_CREATED)
+
+
+class AppointmentDetailApi(AppointmentAccessMixin, APIView):
+    @extend_schema(operation_id="appointments_retrieve")
+    def get(self, request, pk: int):
+        item = selectors.appointment_detail(
+            tenant=request.user.tenant, appointment_id=pk, zone=self.zone(request)
+        )
+        if item is None:
+            raise Http404
+        self.check_object_permissions(request, item)
+        return Response(item)
+
+    @extend_schema(request=AppointmentUpdateInput)
+    def patch(self, request, pk: int):
+        appointment = self.load_appointment(request, pk)
+        zone = self.zone(request)
+        changes = validated_input(AppointmentUpdateInput, request.data, context={"zone": zone})
+        result = services.appointment_update(
+            appointment=appointment, actor=request.user, changes=changes, zone=zone
+        )
+        return booking_response(result, zone)
+
+
+class AppointmentCancelApi(AppointmentAccessMixin, APIView):
+    role_actions = {"POST": "appointments.cancel"}
+
+    @extend_schema(request=CancelInput)
+    def post(self, request, pk: int):
+        appointment = self.load_appointment(request, pk)
+        data = validated_input(CancelInput, request.data)
+        appointment = services.appointment_cancel(
+            appointment=appointment, actor=request.user, reason=data["reason"]
+        )
+        return Response(selectors.appointment_as_api(appointment, self.zone(request)))
+
+
+class PatientAppointmentsApi(AppointmentAccessMixin, APIView):
+    """A patient's appointment history, with the same paging and filters as the clinic's list."""
+
+    role_actions = {"GET": "appointments.view"}
+
+    @extend_schema(operation_id="patients_appointments_list", parameters=LIST_PARAMETERS)
+    def get(self, request, pk: int):
+        if not patient_queryset(tenant=request.user.tenant).filter(pk=pk).exists():
+            raise Http404
+        self.check_object_permissions(request, None)
+        if "patient_id" in request.query_params:
+            raise ValidationError({"patient_id": ["The patient is given by the path."]})
+        queryset = selectors.appointment_queryset(tenant=request.user.tenant).filter(patient_id=pk)
+        return self.list_page(request, queryset)
+
+
+class AvailabilityApi(AppointmentAccessMixin, APIView):
+    role_actions = {"GET": "appointments.view"}
+
+    @extend_schema(
+        operation_id="appointments_availability",
+        parameters=[
+            OpenApiParameter("provider_id", int, required=True),
+            OpenApiParameter("date_from", str, required=True, description="YYYY-MM-DD, clinic time."),
+            OpenApiParameter(
+                "date_to", str, required=True, description="YYYY-MM-DD, inclusive; 31 days at most."
+            ),
+            OpenApiParameter("duration", int, description="Slot length in minutes (default 30)."),
+        ],
+    )
+    def get(self, request):
+        zone = self.zone(request)
+        query = validated_input(AvailabilityQuery, request.query_params.dict())
+        provider = selectors.clinical_staff_get(tenant=request.user.tenant, user_id=query["provider_id"])
+        if provider is None:
+            raise ValidationError({"provider_id": ["No such doctor or nurse in this clinic."]})
+        slots = selectors.provider_availability(
+            tenant=request.user.tenant,
+            provider_id=provider.pk,
+            date_from=query["date_from"],
+            date_to=query["date_to"],
+            duration=timedelta(minutes=query["duration"]),
+            zone=zone,
+        )
+        return Response(
+            {
+                "provider_id": provider.pk,
+                "date_from": query["date_from"],
+                "date_to": query["date_to"],
+                "duration": query["duration"],
+                "timezone": zone.key,
+                "slots": [{"start": s.start.astimezone(zone), "end": s.end.astimezone(zone)} for s in slots],
+            }
+        )

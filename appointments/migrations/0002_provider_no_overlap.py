@@ -1,0 +1,33 @@
+"""A provider can never hold two overlapping appointments that still hold their time.
+
+On PostgreSQL the database enforces it with an exclusion constraint (GiST over the provider and
+the [start, end) range; btree_gist supplies the equality operator for the provider id). SQLite has
+no such constraint: there the booking service checks inside an IMMEDIATE transaction.
+"""
+
+from django.db import migrations
+
+CONSTRAINT = "appointment_provider_no_overlap"
+CREATE = f"""
+CREATE EXTENSION IF NOT EXISTS btree_gist;
+ALTER TABLE appointments_appointment ADD CONSTRAINT {CONSTRAINT}
+    EXCLUDE USING gist (provider_id WITH =, tstzrange(appointment_date, ends_at, '[)') WITH &&)
+    WHERE (provider_id IS NOT NULL AND status NOT IN ('cancelled', 'no_show'));
+"""
+DROP = f"ALTER TABLE appointments_appointment DROP CONSTRAINT IF EXISTS {CONSTRAINT};"
+
+
+def create_constraint(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(CREATE)
+
+
+def drop_constraint(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(DROP)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("appointments", "0001_initial")]
+
+    operations = [migrations.RunPython(create_constraint, drop_constraint, elidable=False)]

@@ -1,0 +1,166 @@
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+MIN_DURATION_MINUTES = 5
+MAX_DURATION_MINUTES = 480
+
+
+class AppointmentStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    CONFIRMED = "confirmed", "Confirmed"
+    CHECKED_IN = "checked_in", "Checked in"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+    NO_SHOW = "no_show", "No show"
+
+
+# Appointments in these statuses no longer hold their provider's time.
+RELEASED_STATUSES = (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW)
+# Appointments in these statuses still get a reminder.
+REMINDABLE_STATUSES = (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED)
+HOLDS_TIME = ~Q(status__in=RELEASED_STATUSES)
+
+
+class Appointment(models.Model):
+    # No single-column tenant index: the composite indexes below all lead with it.
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="+", db_index=False)
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    provider = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        limit_choices_to={"role__in": ["doctor", "nurse"]},
+        help_text="The doctor or nurse seeing the patient; empty for an unassigned request.",
+    )
+    appointment_date = models.DateTimeField("starts at")
+    duration_minutes = models.PositiveSmallIntegerField(
+        default=30,
+        validators=[MinValueValidator(MIN_DURATION_MINUTES), MaxValueValidator(MAX_DURATION_MINUTES)],
+    )
+    # appointment_date + duration, written by the booking service. Stored (not computed in queries)
+    # because the no-overlap constraint and the calendar's range queries index it.
+    ends_at = models.DateTimeField(editable=False)
+    status = models.CharField(
+        max_length=20, choices=AppointmentStatus.choices, default=AppointmentStatus.SCHEDULED
+    )
+    reason = models.CharField(max_length=255, blank=True)
+    notes = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancellation_reason = models.CharField(max_length=255, blank=True)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="appointment_duration_in_range",
+                condition=Q(
+                    duration_minutes__gte=MIN_DURATION_MINUTES, duration_minutes__lte=MAX_DURATION_MINUTES
+                ),
+            ),
+            models.CheckConstraint(
+                name="appointment_ends_after_start", condition=Q(ends_at__gt=models.F("appointment_date"))
+            ),
+            # The provider no-overlap rule is an exclusion constraint on PostgreSQL, created in
+            # migration 0002 (SQLite cannot express it; the booking service checks it there).
+        ]
+        indexes = [
+            # The guide's (tenant_id, appointment_date): the clinic's list and date filters.
+            models.Index(fields=["tenant", "appointment_date", "id"], name="idx_appointment_tenant_date"),
+            # The guide's status index, tenant first: lists filtered by status.
+            models.Index(fields=["tenant", "status", "appointment_date"], name="idx_appointment_status"),
+            # A provider's calendar (availability, overlap checks) and a patient's history.
+            models.Index(fields=["tenant", "provider", "appointment_date"], name="idx_appointment_provider"),
+            models.Index(fields=["tenant", "patient", "appointment_date"], name="idx_appointment_patient"),
+            # The guide's appointment_date index, as the reminder task reads it: due and not yet
+            # reminded, across clinics. Partial, so it holds only the few rows still to remind.
+            models.Index(
+                fields=["appointment_date"],
+                name="idx_appointment_date",
+                condition=Q(reminder_sent_at__isnull=True, status__in=REMINDABLE_STATUSES),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"appointment {self.pk} at {self.appointment_date:%Y-%m-%d %H:%M} ({self.status})"
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class WorkingHours(models.Model):
+    """One working interval of a provider on a weekday, in the clinic's time zone.
+
+    Several per day are allowed (08:00-12:00 and 14:00-18:00).
+    """
+
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+", db_index=False)
+    provider = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="working_hours",
+        limit_choices_to={"role__in": ["doctor", "nurse"]},
+    )
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    starts_at = models.TimeField()
+    ends_at = models.TimeField()
+
+    class Meta:
+        verbose_name_plural = "working hours"
+        ordering = ["provider", "weekday", "starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="working_hours_end_after_start", condition=Q(ends_at__gt=models.F("starts_at"))
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "provider", "weekday"], name="idx_working_hours_provider")]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.starts_at:%H:%M}-{self.ends_at:%H:%M}"
+
+
+class TimeOff(models.Model):
+    """A dated exception to a provider's working hours: leave, training, a closed day."""
+
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+", db_index=False)
+    provider = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="time_off",
+        limit_choices_to={"role__in": ["doctor", "nurse"]},
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    reason = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = "time off"
+        verbose_name_plural = "time off"
+        ordering = ["-starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="time_off_end_after_start", condition=Q(ends_at__gt=models.F("starts_at"))
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "provider", "starts_at"], name="idx_time_off_provider")]
+
+    def __str__(self) -> str:
+        return f"time off {self.starts_at:%Y-%m-%d} to {self.ends_at:%Y-%m-%d}"

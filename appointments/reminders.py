@@ -1,0 +1,102 @@
+"""Appointment reminders: each due appointment is reminded exactly once, in chunks.
+
+Exactly once across concurrent runs: a chunk is read with SELECT ... FOR UPDATE SKIP LOCKED inside
+one transaction that also marks what it sent, so a second worker running at the same moment skips
+the rows the first holds, and once the first commits those rows no longer match "not yet
+reminded". On SQLite (no row locks) the IMMEDIATE transaction serialises the two runs instead.
+An email that fails to send is not marked and is tried again on the next run.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.utils import timezone
+
+from appointments.models import REMINDABLE_STATUSES, Appointment
+from keneyapp.core.clinic_time import clinic_zone
+
+logger = logging.getLogger("keneyapp.reminders")
+CHUNK_SIZE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderRun:
+    sent: int
+    failed: int
+    chunks: int
+
+
+def due_reminder_ids(*, now: datetime, window: timedelta) -> list[int]:
+    """Ids of appointments starting within the window, not yet reminded, whose patient has an
+    email (served by the partial index idx_appointment_date)."""
+    return list(
+        Appointment.objects.filter(
+            appointment_date__gte=now,
+            appointment_date__lt=now + window,
+            reminder_sent_at__isnull=True,
+            status__in=REMINDABLE_STATUSES,
+        )
+        .exclude(patient__email="")
+        .order_by("appointment_date")
+        .values_list("id", flat=True)
+    )
+
+
+def reminder_message(appointment: Appointment) -> EmailMessage:
+    zone = clinic_zone(appointment.tenant)
+    starts = appointment.appointment_date.astimezone(zone)
+    with_whom = f" with {appointment.provider.display_name}" if appointment.provider else ""
+    body = (
+        f"Dear {appointment.patient.first_name} {appointment.patient.last_name},\n\n"
+        f"This is a reminder of your appointment at {appointment.tenant.name}{with_whom} "
+        f"on {starts:%A %d %B %Y at %H:%M} ({zone.key}).\n\n"
+        "If you cannot come, please call the clinic so that someone else can have the slot.\n"
+    )
+    return EmailMessage(
+        subject=f"Reminder: your appointment on {starts:%d %B at %H:%M}",
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[appointment.patient.email],
+    )
+
+
+@transaction.atomic
+def send_reminder_chunk(ids: list[int], *, now: datetime) -> tuple[int, int]:
+    """Remind the given appointments that are still due: one query to read them (patient,
+    provider and clinic joined), one to mark those sent. Returns (sent, failed)."""
+    due = list(
+        Appointment.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("patient", "provider", "tenant")
+        .filter(pk__in=ids, reminder_sent_at__isnull=True, status__in=REMINDABLE_STATUSES)
+    )
+    sent_ids, failed = [], 0
+    with get_connection() as connection:  # one SMTP session per chunk
+        for appointment in due:
+            message = reminder_message(appointment)
+            message.connection = connection
+            try:
+                message.send()
+            except Exception:  # one bad address or a dropped SMTP session must not stop the batch
+                failed += 1
+                logger.exception("reminder for appointment %s failed; it will be retried", appointment.pk)
+            else:
+                sent_ids.append(appointment.pk)
+    if sent_ids:
+        Appointment.objects.filter(pk__in=sent_ids).update(reminder_sent_at=now)
+    return len(sent_ids), failed
+
+
+def send_due_reminders(*, now: datetime | None = None) -> ReminderRun:
+    now = now or timezone.now()
+    ids = due_reminder_ids(now=now, window=timedelta(hours=settings.REMINDER_WINDOW_HOURS))
+    sent = failed = chunks = 0
+    for start in range(0, len(ids), CHUNK_SIZE):
+        chunk_sent, chunk_failed = send_reminder_chunk(ids[start : start + CHUNK_SIZE], now=now)
+        sent, failed, chunks = sent + chunk_sent, failed + chunk_failed, chunks + 1
+    if ids:
+        logger.info("reminders: %s sent, %s failed, in %s chunk(s)", sent, failed, chunks)
+    return ReminderRun(sent=sent, failed=failed, chunks=chunks)

@@ -1,0 +1,229 @@
+"""Reads of appointments, working hours and availability. Every function takes the clinic."""
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from appointments import availability
+from appointments.models import HOLDS_TIME, Appointment, TimeOff, WorkingHours
+from keneyapp.accounts.models import Tenant, User
+from keneyapp.accounts.roles import CLINICAL_STAFF
+
+# Columns the list and detail load, joined in the same query as the patient's and provider's names.
+APPOINTMENT_COLUMNS = (
+    "id",
+    "appointment_date",
+    "ends_at",
+    "duration_minutes",
+    "status",
+    "reason",
+    "notes",
+    "patient_id",
+    "patient__first_name",
+    "patient__last_name",
+    "patient__mrn",
+    "provider_id",
+    "provider__first_name",
+    "provider__last_name",
+    "provider__username",
+    "created_by",
+    "cancelled_at",
+    "cancellation_reason",
+    "reminder_sent_at",
+    "created_at",
+    "updated_at",
+)
+APPOINTMENT_ORDERINGS = {
+    "appointment_date": ("appointment_date", "id"),
+    "-appointment_date": ("-appointment_date", "-id"),
+}
+DEFAULT_APPOINTMENT_ORDERING = "appointment_date"
+# Columns copied as they are (date-times moved to the clinic's zone) after the nested objects.
+_NESTED = ("id", "patient", "provider")
+_PLAIN_COLUMNS = tuple(column for column in APPOINTMENT_COLUMNS if not column.startswith(_NESTED))
+_DATETIME_COLUMNS = (
+    "appointment_date",
+    "ends_at",
+    "cancelled_at",
+    "reminder_sent_at",
+    "created_at",
+    "updated_at",
+)
+
+
+def appointment_queryset(*, tenant: Tenant) -> QuerySet[Appointment]:
+    return Appointment.objects.filter(tenant=tenant)
+
+
+def appointment_filter(
+    queryset: QuerySet[Appointment],
+    *,
+    starts_from: datetime | None = None,
+    starts_before: datetime | None = None,
+    statuses: list[str] | None = None,
+    patient_id: int | None = None,
+    provider_id: int | None = None,
+) -> QuerySet[Appointment]:
+    if starts_from is not None:
+        queryset = queryset.filter(appointment_date__gte=starts_from)
+    if starts_before is not None:
+        queryset = queryset.filter(appointment_date__lt=starts_before)
+    if statuses:
+        queryset = queryset.filter(status__in=statuses)
+    if patient_id is not None:
+        queryset = queryset.filter(patient_id=patient_id)
+    if provider_id is not None:
+        queryset = queryset.filter(provider_id=provider_id)
+    return queryset
+
+
+def appointment_page(
+    *, queryset: QuerySet[Appointment], ordering: tuple[str, ...], skip: int, limit: int, zone: ZoneInfo
+) -> tuple[list[dict], int]:
+    """A page of appointments with their patient and provider: two queries, whatever the size."""
+    total = queryset.count()
+    if skip >= total:
+        return [], total
+    rows = queryset.order_by(*ordering).values(*APPOINTMENT_COLUMNS)[skip : skip + limit]
+    return [appointment_row_as_api(row, zone) for row in rows], total
+
+
+def appointment_detail(*, tenant: Tenant, appointment_id: int, zone: ZoneInfo) -> dict | None:
+    row = appointment_queryset(tenant=tenant).filter(pk=appointment_id).values(*APPOINTMENT_COLUMNS).first()
+    return None if row is None else appointment_row_as_api(row, zone)
+
+
+def appointment_get(*, tenant: Tenant, appointment_id: int) -> Appointment | None:
+    return (
+        appointment_queryset(tenant=tenant)
+        .select_related("patient", "provider")
+        .filter(pk=appointment_id)
+        .first()
+    )
+
+
+def appointment_row_as_api(row: dict, zone: ZoneInfo) -> dict:
+    """The API shape: times in the clinic's zone, patient and provider nested."""
+    item = {
+        "id": row["id"],
+        "patient": {
+            "id": row["patient_id"],
+            "name": f"{row['patient__first_name']} {row['patient__last_name']}",
+            "mrn": row["patient__mrn"],
+        },
+        "provider": None
+        if row["provider_id"] is None
+        else {
+            "id": row["provider_id"],
+            "name": f"{row['provider__first_name']} {row['provider__last_name']}".strip()
+            or row["provider__username"],
+        },
+    }
+    for column in _PLAIN_COLUMNS:
+        value = row[column]
+        item[column] = value.astimezone(zone) if column in _DATETIME_COLUMNS and value is not None else value
+    return item
+
+
+def appointment_as_api(appointment: Appointment, zone: ZoneInfo) -> dict:
+    """The API shape of a loaded instance (patient and provider already joined)."""
+    row = {column: _instance_value(appointment, column) for column in APPOINTMENT_COLUMNS}
+    return appointment_row_as_api(row, zone)
+
+
+def _instance_value(appointment: Appointment, column: str):
+    if "__" in column:
+        relation, field = column.split("__")
+        related = getattr(appointment, relation)
+        return None if related is None else getattr(related, field)
+    return getattr(appointment, "created_by_id" if column == "created_by" else column)
+
+
+def overlapping_appointment(
+    *,
+    tenant: Tenant | int,
+    provider_id: int,
+    starts_at: datetime,
+    ends_at: datetime,
+    exclude_id: int | None = None,
+) -> Appointment | None:
+    """The provider's appointment that holds time overlapping [starts_at, ends_at), if any."""
+    clashes = Appointment.objects.filter(
+        HOLDS_TIME,
+        tenant=tenant,
+        provider_id=provider_id,
+        appointment_date__lt=ends_at,
+        ends_at__gt=starts_at,
+    )
+    if exclude_id is not None:
+        clashes = clashes.exclude(pk=exclude_id)
+    return clashes.order_by("appointment_date").first()
+
+
+def clinical_staff_get(*, tenant: Tenant | int, user_id: int) -> User | None:
+    """A doctor or nurse of the clinic (who can be an appointment's provider), or None."""
+    return User.objects.filter(pk=user_id, tenant=tenant, role__in=CLINICAL_STAFF, is_active=True).first()
+
+
+def provider_working_intervals(
+    *, tenant: Tenant, provider_id: int, date_from: date, date_to: date, zone: ZoneInfo
+) -> list[availability.Interval]:
+    """Working hours over a date range, less time off (which is folded in as busy time)."""
+    hours = WorkingHours.objects.filter(tenant=tenant, provider_id=provider_id).values_list(
+        "weekday", "starts_at", "ends_at"
+    )
+    return availability.working_intervals(hours, date_from, date_to, zone)
+
+
+def provider_busy_intervals(
+    *, tenant: Tenant, provider_id: int, starts_at: datetime, ends_at: datetime
+) -> list[availability.Interval]:
+    """Booked appointments and time off overlapping a range, in one query (UNION ALL)."""
+    booked = Appointment.objects.filter(
+        HOLDS_TIME,
+        tenant=tenant,
+        provider_id=provider_id,
+        appointment_date__lt=ends_at,
+        ends_at__gt=starts_at,
+    ).values_list("appointment_date", "ends_at")
+    away = TimeOff.objects.filter(
+        tenant=tenant, provider_id=provider_id, starts_at__lt=ends_at, ends_at__gt=starts_at
+    ).values_list("starts_at", "ends_at")
+    return [availability.Interval(start, end) for start, end in booked.union(away, all=True)]
+
+
+def provider_availability(
+    *, tenant: Tenant, provider_id: int, date_from: date, date_to: date, duration: timedelta, zone: ZoneInfo
+) -> list[availability.Interval]:
+    """Free slots of `duration` between two dates (inclusive, in the clinic's zone): two queries."""
+    working = provider_working_intervals(
+        tenant=tenant, provider_id=provider_id, date_from=date_from, date_to=date_to, zone=zone
+    )
+    if not working:
+        return []
+    busy = provider_busy_intervals(
+        tenant=tenant, provider_id=provider_id, starts_at=working[0].start, ends_at=working[-1].end
+    )
+    free = availability.subtract(working, busy)
+    return availability.slots(free, duration, not_before=timezone.now())
+
+
+def is_within_working_hours(
+    *, tenant: Tenant | int, provider_id: int, starts_at: datetime, ends_at: datetime, zone: ZoneInfo
+) -> bool:
+    """Whether a booking falls inside the provider's working hours and outside their time off."""
+    local_start, local_end = starts_at.astimezone(zone), ends_at.astimezone(zone)
+    working = provider_working_intervals(
+        tenant=tenant,
+        provider_id=provider_id,
+        date_from=local_start.date(),
+        date_to=local_end.date(),
+        zone=zone,
+    )
+    if not availability.is_within(working, starts_at, ends_at):
+        return False
+    return not TimeOff.objects.filter(
+        tenant=tenant, provider_id=provider_id, starts_at__lt=ends_at, ends_at__gt=starts_at
+    ).exists()

@@ -1,0 +1,68 @@
+"""Dates and times as a clinic means them: naive values are wall-clock time in the clinic's zone.
+
+A wall-clock time skipped by a daylight-saving change (02:30 on a spring-forward night) does not
+exist there and is refused; one that happens twice (autumn) is read as the first occurrence.
+"""
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.utils.dateparse import parse_date, parse_datetime
+
+
+class InvalidClinicTime(ValueError):
+    def __init__(self, message: str, code: str):
+        super().__init__(message)
+        self.code = code
+
+
+def clinic_zone(tenant) -> ZoneInfo:
+    return ZoneInfo(tenant.timezone)
+
+
+def localize(naive: datetime, zone: ZoneInfo) -> datetime:
+    """Attach the clinic's zone to a wall-clock time, refusing one that does not exist there."""
+    aware = naive.replace(tzinfo=zone, fold=0)
+    round_trip = aware.astimezone(ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None)
+    if round_trip != naive:
+        raise InvalidClinicTime(
+            f"{naive:%Y-%m-%d %H:%M} does not exist in {zone.key} (a daylight-saving change skips it).",
+            code="nonexistent_time",
+        )
+    return aware
+
+
+def parse_clinic_datetime(value: str, zone: ZoneInfo) -> datetime:
+    """ISO 8601 date-time; with an offset it is taken as is, without one as clinic wall-clock time."""
+    try:
+        parsed = parse_datetime(value.strip())
+    except ValueError:  # well-formed but impossible, e.g. February 30th
+        raise InvalidClinicTime(f"{value!r} is not a valid date-time.", code="invalid") from None
+    if parsed is None:
+        raise InvalidClinicTime(
+            f"{value!r} is not an ISO 8601 date-time (e.g. 2025-12-15T10:00:00).", code="invalid"
+        )
+    return parsed if parsed.tzinfo is not None else localize(parsed, zone)
+
+
+def parse_clinic_bound(value: str, zone: ZoneInfo, *, end_of_day: bool) -> datetime:
+    """A filter bound: a date means the start of that day (or its end, for an upper bound) in the
+    clinic's zone; a date-time is read as parse_clinic_datetime does."""
+    value = value.strip()
+    try:
+        day = parse_date(value)
+    except ValueError:
+        raise InvalidClinicTime(f"{value!r} is not a valid date.", code="invalid") from None
+    if day is not None:
+        return day_start(day + timedelta(days=1) if end_of_day else day, zone)
+    return parse_clinic_datetime(value, zone)
+
+
+def day_start(day: date, zone: ZoneInfo) -> datetime:
+    """The first instant of a day in the zone (midnight, or later if a DST change skips it)."""
+    for minutes in range(0, 180, 30):
+        try:
+            return localize(datetime.combine(day, time()) + timedelta(minutes=minutes), zone)
+        except InvalidClinicTime:
+            continue
+    raise AssertionError(f"no start of day found for {day} in {zone.key}")
