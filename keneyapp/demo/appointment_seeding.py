@@ -15,6 +15,7 @@ from django.utils import timezone
 from appointments.models import Appointment, AppointmentStatus, WorkingHours
 from keneyapp.accounts.models import Tenant, User
 from keneyapp.accounts.roles import CLINICAL_STAFF
+from keneyapp.demo.bulk_insert import insert_rows
 from patients.models import Patient
 
 BATCH_SIZE = 5000
@@ -80,25 +81,24 @@ def top_up_appointments(*, tenant: Tenant, target: int, progress=None) -> int:
                     minutes=30 * rng.randrange(int((HISTORY + HORIZON) / SLOT))
                 )
             status = _status(starts_at, now, rng)
+            cancelled = status == AppointmentStatus.CANCELLED
             batch.append(
-                Appointment(
-                    tenant=tenant,
-                    patient_id=rng.choice(patient_ids),
-                    provider=provider,
-                    appointment_date=starts_at,
-                    duration_minutes=30,
-                    ends_at=starts_at + SLOT,
-                    status=status,
-                    reason=rng.choice(REASONS),
-                    cancelled_at=starts_at - timedelta(days=1)
-                    if status == AppointmentStatus.CANCELLED
-                    else None,
+                {
+                    "tenant_id": tenant.pk,
+                    "patient_id": rng.choice(patient_ids),
+                    "provider_id": None if provider is None else provider.pk,
+                    "appointment_date": starts_at,
+                    "duration_minutes": 30,
+                    "ends_at": starts_at + SLOT,
+                    "status": status,
+                    "reason": rng.choice(REASONS),
+                    "cancelled_at": starts_at - timedelta(days=1) if cancelled else None,
                     # Past visits were reminded; upcoming ones are left for the reminder task.
-                    reminder_sent_at=starts_at - timedelta(hours=20) if starts_at < now else None,
-                )
+                    "reminder_sent_at": starts_at - timedelta(hours=20) if starts_at < now else None,
+                }
             )
         with transaction.atomic():
-            Appointment.objects.bulk_create(batch)
+            insert_rows(Appointment, batch)
         added += len(batch)
         if progress:
             progress(added, missing)

@@ -1,0 +1,32 @@
+"""Fast inserts of many new rows for demo and benchmark data."""
+
+from collections.abc import Iterable
+
+from django.db import connection
+from django.db.models import Model
+from django.utils import timezone
+
+
+def insert_rows(model: type[Model], rows: Iterable[dict]) -> None:
+    """Insert new rows given as field values (by attribute name); the caller holds the transaction.
+
+    On PostgreSQL through COPY, about twice as fast as bulk_create's INSERT, so `make bench` can
+    seed its data set as part of its run. Columns not given take the model's defaults, and
+    auto_now(_add) timestamps are set here, as a save would. No other statement may run on the
+    connection while the rows are streamed: compute what they need first.
+    """
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(model(**values) for values in rows)
+        return
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    defaults = {field.attname: field.get_default() for field in fields}
+    now = timezone.now()
+    for field in fields:
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            defaults[field.attname] = now
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    statement = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for values in rows:
+            row = {**defaults, **values}
+            copy.write_row([row[field.attname] for field in fields])
