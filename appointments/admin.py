@@ -6,11 +6,13 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from appointments import selectors
-from appointments.models import Appointment, TimeOff, WorkingHours
+from appointments.models import Appointment, AppointmentStatus, TimeOff, WorkingHours
 from appointments.status_rules import action_for_status, can_transition
 from keneyapp.accounts.roles import role_can
 from keneyapp.core.admin import ClinicRelatedFieldListFilter, TenantScopedAdmin
 from patients.selectors import patient_filter_search
+
+FINAL_STATUSES = (AppointmentStatus.COMPLETED, AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW)
 
 
 class AppointmentAdminForm(forms.ModelForm):
@@ -25,19 +27,39 @@ class AppointmentAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        patient = cleaned.get("patient")
+        if patient is not None and patient.is_deleted and "patient" in self.changed_data:
+            # The clinic's queryset still holds soft-deleted patients; the API refuses them too.
+            self.add_error("patient", "This patient has been deleted.")
+        # Staff have only their clinic to choose from; a superuser picks the clinic, and the
+        # patient and provider must belong to it.
+        tenant = cleaned.get("tenant")
+        for name in ("patient", "provider"):
+            chosen = cleaned.get(name)
+            if tenant is not None and chosen is not None and chosen.tenant_id != tenant.pk:
+                self.add_error(name, f"This {name} belongs to another clinic.")
         starts_at, duration = cleaned.get("appointment_date"), cleaned.get("duration_minutes")
         if starts_at is None or duration is None:
             return cleaned
         self.instance.ends_at = starts_at + timedelta(minutes=duration)
         status = cleaned.get("status")
-        if self.instance.pk and status and "status" in self.changed_data:
-            current = self.initial["status"]
-            if not can_transition(current, status):
+        adding = self.instance.pk is None
+        # A new appointment's status needs the role too (a receptionist cannot add one completed).
+        if status and (adding or "status" in self.changed_data):
+            current = None if adding else self.initial["status"]
+            if current is not None and not can_transition(current, status):
                 self.add_error("status", f"An appointment that is {current} cannot become {status}.")
             elif not self.request_user.is_superuser and not role_can(
                 self.request_user.role, action_for_status(status)
             ):
                 self.add_error("status", "Your role may not set this status.")
+        current = None if adding else self.initial["status"]
+        if current in FINAL_STATUSES and set(self.changed_data) - {"notes", "status"}:
+            # As in the API (appointment_closed): a finished visit is history, only notes change.
+            raise ValidationError(
+                f"An appointment that is {current} can no longer be rescheduled or reassigned.",
+                code="appointment_closed",
+            )
         provider = cleaned.get("provider")
         if provider is not None and status not in ("cancelled", "no_show"):
             clash = selectors.overlapping_appointment(

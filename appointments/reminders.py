@@ -32,13 +32,15 @@ class ReminderRun:
 
 def due_reminder_ids(*, now: datetime, window: timedelta) -> list[int]:
     """Ids of appointments starting within the window, not yet reminded, whose patient has an
-    email (served by the partial index idx_appointment_date)."""
+    email and is not deleted (served by the partial index idx_appointment_date)."""
     return list(
         Appointment.objects.filter(
             appointment_date__gte=now,
             appointment_date__lt=now + window,
             reminder_sent_at__isnull=True,
             status__in=REMINDABLE_STATUSES,
+            patient__is_deleted=False,
+            tenant__is_active=True,  # a closed clinic sends nothing
         )
         .exclude(patient__email="")
         .order_by("appointment_date")

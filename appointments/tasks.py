@@ -3,7 +3,8 @@ from celery import shared_task
 from appointments import reminders
 
 
-@shared_task(name="appointments.send_appointment_reminders", queue="default", priority=5)
+@shared_task(name="appointments.send_appointment_reminders")
 def send_appointment_reminders() -> None:
-    """Run by Celery beat (schedule created by migration, editable in the admin)."""
+    """Run by Celery beat (schedule created by migration, editable in the admin), on the
+    default queue (medium priority: see CELERY_TASK_ROUTES)."""
     reminders.send_due_reminders()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -193,14 +194,21 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The guide's priorities as separate queues (a flood of reports never delays an urgent
 # notification): high = urgent notifications, default = reports and reminders, low = maintenance.
-# Each task names its queue and the guide's priority (9 high, 5 medium, 1 low) where it is defined;
-# workers consume `-Q high,default,low` and Redis serves the queues in that order.
+# CELERY_TASK_ROUTES below is the one table of which task runs on which queue. Workers consume
+# `-Q high,default,low` and Redis serves the queues in that order ("priority" strategy), so a
+# queue is the priority: Redis' per-message priorities (where 0 is the highest) are not used.
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_CREATE_MISSING_QUEUES = True
+# Declared, in order, so that a worker started without -Q consumes all three (otherwise it
+# consumes only the default queue and tasks routed to high or low wait forever).
+CELERY_TASK_QUEUES = [Queue(name, Exchange(name), routing_key=name) for name in ("high", "default", "low")]
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "queue_order_strategy": "priority",
     # Longer than the slowest task: with late acks an unacknowledged task is redelivered after this.
     "visibility_timeout": 3600,
+}
+CELERY_TASK_ROUTES = {
+    "appointments.send_appointment_reminders": {"queue": "default"},
 }
 CELERY_TIMEZONE = "UTC"
 

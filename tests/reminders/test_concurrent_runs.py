@@ -1,0 +1,107 @@
+"""Two reminder runs at the same moment (two workers, or beat firing while a run is slow) never
+remind an appointment twice: each chunk's rows are locked (FOR UPDATE SKIP LOCKED) until they are
+marked. Only PostgreSQL has row locks and real parallel connections; SQLite serialises writers."""
+
+import threading
+import time
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from django.core.mail import EmailMessage
+from django.db import connection
+from django.utils import timezone
+
+from appointments.models import Appointment
+from appointments.reminders import send_due_reminders
+from tests.factories import AppointmentFactory, PatientFactory
+
+from .conftest import recipients
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks"),
+]
+
+ROUNDS = 3
+PER_ROUND = 250
+
+
+def run_together(count: int, now) -> list:
+    """Start `count` send_due_reminders runs released at once, each in its own thread and database
+    connection; return their ReminderRun results."""
+    barrier = threading.Barrier(count)
+    results, errors = [None] * count, []
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results[index] = send_due_reminders(now=now)
+        except Exception as exc:  # surfaced below: a thread's exception would otherwise vanish
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    assert all(result is not None for result in results)
+    return results
+
+
+@pytest.fixture
+def slow_smtp(monkeypatch):
+    """Each email takes a millisecond, as over a real SMTP session: a run holds its chunk for a
+    while, so the two runs really do overlap."""
+    original_send = EmailMessage.send
+
+    def send(self, fail_silently=False):
+        time.sleep(0.001)
+        return original_send(self, fail_silently=fail_silently)
+
+    monkeypatch.setattr(EmailMessage, "send", send)
+
+
+def test_two_simultaneous_runs_remind_each_appointment_exactly_once(clinic, mailoutbox, slow_smtp):
+    now = timezone.now()
+    patients = PatientFactory.create_batch(PER_ROUND, tenant=clinic)
+    due_ids = []
+    for round_number in range(ROUNDS):
+        # Fresh due appointments for this round; earlier rounds' are already reminded.
+        first = timedelta(hours=1 + round_number * 6)
+        due_ids += [
+            AppointmentFactory(
+                tenant=clinic, patient=patient, appointment_date=now + first + timedelta(minutes=n)
+            ).pk
+            for n, patient in enumerate(patients)
+        ]
+        mailoutbox.clear()
+
+        results = run_together(2, now)
+
+        assert sum(r.sent for r in results) == PER_ROUND, results
+        assert sum(r.failed for r in results) == 0
+        assert len(mailoutbox) == PER_ROUND
+        assert set(Counter(recipients(mailoutbox)).values()) == {1}
+        assert Counter(recipients(mailoutbox)) == Counter(p.email for p in patients)
+
+    assert Appointment.objects.filter(pk__in=due_ids, reminder_sent_at__isnull=True).count() == 0
+    assert Appointment.objects.filter(pk__in=due_ids).count() == ROUNDS * PER_ROUND
+
+
+def test_many_simultaneous_runs_still_send_each_reminder_once(clinic, mailoutbox, slow_smtp):
+    now = timezone.now()
+    due = [
+        AppointmentFactory(tenant=clinic, appointment_date=now + timedelta(minutes=10 + n))
+        for n in range(PER_ROUND)
+    ]
+
+    results = run_together(4, now)
+
+    assert sum(r.sent for r in results) == PER_ROUND
+    assert Counter(recipients(mailoutbox)) == Counter(a.patient.email for a in due)
+    assert not Appointment.objects.filter(reminder_sent_at__isnull=True).exists()
