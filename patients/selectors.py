@@ -3,6 +3,7 @@
 from django.db.models import QuerySet
 
 from keneyapp.accounts.models import Tenant
+from keneyapp.core.row_counts import row_count
 from keneyapp.core.text import fold_for_search
 from patients.models import Patient
 
@@ -39,6 +40,8 @@ PATIENT_ORDERINGS = {
 }
 DEFAULT_PATIENT_ORDERING = "last_name"
 SEARCH_MAX_LENGTH = 100
+# Maintained by the triggers of migration patients/0003.
+ACTIVE_PATIENTS_COUNTER = "patients.active"
 
 
 def patient_queryset(*, tenant: Tenant) -> QuerySet[Patient]:
@@ -62,12 +65,18 @@ def patient_filter_search(queryset: QuerySet, search: str, *, path: str = "searc
 def patient_page(
     *, tenant: Tenant, search: str, ordering: tuple[str, ...], fields: tuple[str, ...], skip: int, limit: int
 ) -> tuple[list[dict], int]:
-    """One page of the patient list and the total behind it: two queries, whatever the page size.
+    """One page of the patient list and the total behind it: two queries, whatever the page size
+    and the clinic's size.
 
-    Only the requested columns are loaded (`.values()`): no model instances are built.
+    Only the requested columns are loaded (`.values()`): no model instances are built. Without a
+    search the total is the trigger-maintained count of active patients (an indexed read); a
+    search counts its matches (the trigram index narrows them first).
     """
     queryset = patient_search(tenant=tenant, search=search)
-    total = queryset.count()
+    if fold_for_search(search).split():
+        total = queryset.count()
+    else:
+        total = row_count(tenant=tenant, counter=ACTIVE_PATIENTS_COUNTER)
     if skip >= total:
         return [], total
     rows = list(queryset.order_by(*ordering).values(*fields)[skip : skip + limit])
