@@ -173,20 +173,19 @@ class AvailabilityApi(AppointmentAccessMixin, APIView):
     def get(self, request):
         zone = self.zone(request)
         query = validated_input(AvailabilityQuery, request.query_params.dict())
-        provider = selectors.clinical_staff_get(tenant=request.user.tenant, user_id=query["provider_id"])
-        if provider is None:
-            raise ValidationError({"provider_id": ["No such doctor or nurse in this clinic."]})
         slots = selectors.provider_availability(
             tenant=request.user.tenant,
-            provider_id=provider.pk,
+            provider_id=query["provider_id"],
             date_from=query["date_from"],
             date_to=query["date_to"],
             duration=timedelta(minutes=query["duration"]),
             zone=zone,
         )
+        if slots is None:
+            raise ValidationError({"provider_id": ["No such doctor or nurse in this clinic."]})
         return Response(
             {
-                "provider_id": provider.pk,
+                "provider_id": query["provider_id"],
                 "date_from": query["date_from"],
                 "date_to": query["date_to"],
                 "duration": query["duration"],

@@ -6,7 +6,7 @@ same two queries as a day's.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from keneyapp.core.clinic_time import InvalidClinicTime, localize
@@ -35,11 +35,13 @@ def working_intervals(
 
 
 def _wall_clock(day: date, moment: time, zone: ZoneInfo) -> datetime:
+    """The instant, in UTC: slot arithmetic on clinic-zone datetimes would be wall-clock
+    arithmetic, wrong across a daylight-saving change."""
     naive = datetime.combine(day, moment)
     try:
-        return localize(naive, zone)
+        return localize(naive, zone).astimezone(UTC)
     except InvalidClinicTime:  # inside a DST gap: the hours start when the clock resumes
-        return (naive + timedelta(hours=1)).replace(tzinfo=zone)
+        return (naive + timedelta(hours=1)).replace(tzinfo=zone).astimezone(UTC)
 
 
 def subtract(free: list[Interval], busy: list[Interval]) -> list[Interval]:

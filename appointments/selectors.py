@@ -3,7 +3,7 @@
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import QuerySet
+from django.db.models import FilteredRelation, Q, QuerySet
 from django.utils import timezone
 
 from appointments import availability
@@ -167,6 +167,21 @@ def clinical_staff_get(*, tenant: Tenant | int, user_id: int) -> User | None:
     return User.objects.filter(pk=user_id, tenant=tenant, role__in=CLINICAL_STAFF, is_active=True).first()
 
 
+def clinical_staff_weekly_hours(*, tenant: Tenant, provider_id: int) -> list[tuple] | None:
+    """A doctor's or nurse's weekly (weekday, start, end) hours, or None if the clinic has no such
+    active doctor or nurse: one query (the provider LEFT JOINed to their hours), so checking the
+    provider costs the availability screen no query of its own."""
+    rows = list(
+        User.objects.filter(pk=provider_id, tenant=tenant, role__in=CLINICAL_STAFF, is_active=True)
+        .annotate(hours=FilteredRelation("working_hours", condition=Q(working_hours__tenant=tenant)))
+        .order_by()
+        .values_list("hours__weekday", "hours__starts_at", "hours__ends_at")
+    )
+    if not rows:
+        return None
+    return [row for row in rows if row[0] is not None]
+
+
 def provider_working_intervals(
     *, tenant: Tenant, provider_id: int, date_from: date, date_to: date, zone: ZoneInfo
 ) -> list[availability.Interval]:
@@ -188,19 +203,28 @@ def provider_busy_intervals(
         appointment_date__lt=ends_at,
         ends_at__gt=starts_at,
     ).values_list("appointment_date", "ends_at")
-    away = TimeOff.objects.filter(
-        tenant=tenant, provider_id=provider_id, starts_at__lt=ends_at, ends_at__gt=starts_at
-    ).values_list("starts_at", "ends_at")
+    # order_by(): TimeOff's Meta.ordering would put an ORDER BY inside the UNION, which SQLite
+    # refuses ("ORDER BY not allowed in subqueries of compound statements").
+    away = (
+        TimeOff.objects.filter(
+            tenant=tenant, provider_id=provider_id, starts_at__lt=ends_at, ends_at__gt=starts_at
+        )
+        .order_by()
+        .values_list("starts_at", "ends_at")
+    )
     return [availability.Interval(start, end) for start, end in booked.union(away, all=True)]
 
 
 def provider_availability(
     *, tenant: Tenant, provider_id: int, date_from: date, date_to: date, duration: timedelta, zone: ZoneInfo
-) -> list[availability.Interval]:
-    """Free slots of `duration` between two dates (inclusive, in the clinic's zone): two queries."""
-    working = provider_working_intervals(
-        tenant=tenant, provider_id=provider_id, date_from=date_from, date_to=date_to, zone=zone
-    )
+) -> list[availability.Interval] | None:
+    """Free slots of `duration` between two dates (inclusive, in the clinic's zone): two queries.
+
+    None when `provider_id` is no active doctor or nurse of the clinic."""
+    hours = clinical_staff_weekly_hours(tenant=tenant, provider_id=provider_id)
+    if hours is None:
+        return None
+    working = availability.working_intervals(hours, date_from, date_to, zone)
     if not working:
         return []
     busy = provider_busy_intervals(

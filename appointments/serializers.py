@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from appointments.models import MAX_DURATION_MINUTES, MIN_DURATION_MINUTES, AppointmentStatus
-from keneyapp.core.clinic_time import InvalidClinicTime, parse_clinic_bound
+from keneyapp.core.clinic_time import InvalidClinicTime, check_day_in_range, parse_clinic_bound
 from keneyapp.core.serializers import ClinicDateTimeField, StrictInputSerializer
 
 MAX_ID = 2**63 - 1
@@ -97,6 +97,11 @@ class AvailabilityQuery(serializers.Serializer):
     )
 
     def validate(self, attrs):
+        for name in ("date_from", "date_to"):
+            try:
+                check_day_in_range(attrs[name])
+            except InvalidClinicTime as exc:
+                raise serializers.ValidationError({name: [str(exc)]}, code=exc.code) from None
         days = (attrs["date_to"] - attrs["date_from"]).days + 1
         if days < 1:
             raise serializers.ValidationError({"date_to": ["date_to must not be before date_from."]})

@@ -9,7 +9,7 @@ the check and the insert there happen under the database's write lock.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -102,6 +102,12 @@ def _save_holding_time(appointment: Appointment, zone: ZoneInfo, **save_kwargs) 
         raise _conflict(clash, zone) from None
 
 
+def _ends_at(starts_at: datetime, duration_minutes: int) -> datetime:
+    # In UTC: adding to a datetime in the clinic's zone is wall-clock arithmetic, which makes a
+    # 30-minute visit at 02:30 on the autumn DST night last 90 minutes.
+    return starts_at.astimezone(UTC) + timedelta(minutes=duration_minutes)
+
+
 def _outside_working_hours(appointment: Appointment, zone: ZoneInfo) -> bool:
     if appointment.provider_id is None:
         return False
@@ -135,7 +141,7 @@ def appointment_book(
         provider=_resolve_provider(tenant, provider_id),
         appointment_date=starts_at,
         duration_minutes=duration_minutes,
-        ends_at=starts_at + timedelta(minutes=duration_minutes),
+        ends_at=_ends_at(starts_at, duration_minutes),
         reason=reason,
         notes=notes,
         created_by=created_by,
@@ -194,7 +200,7 @@ def appointment_update(
     for name in ("appointment_date", "duration_minutes", "reason", "notes"):
         if name in changes:
             setattr(appointment, name, changes[name])
-    appointment.ends_at = appointment.appointment_date + timedelta(minutes=appointment.duration_minutes)
+    appointment.ends_at = _ends_at(appointment.appointment_date, appointment.duration_minutes)
     if (
         changes.get("status") == AppointmentStatus.CANCELLED
         and appointment.status != AppointmentStatus.CANCELLED

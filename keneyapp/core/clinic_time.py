@@ -16,6 +16,20 @@ class InvalidClinicTime(ValueError):
         self.code = code
 
 
+# Days so close to date.min/date.max that moving to UTC, adding a duration or taking the next day
+# would overflow. Such a value is a typo; it is refused as invalid input rather than crashing.
+EARLIEST_DAY = date.min + timedelta(days=2)
+LATEST_DAY = date.max - timedelta(days=2)
+
+
+def check_day_in_range(day: date) -> None:
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise InvalidClinicTime(
+            f"{day.isoformat()} is out of range ({EARLIEST_DAY.isoformat()} to {LATEST_DAY.isoformat()}).",
+            code="out_of_range",
+        )
+
+
 def clinic_zone(tenant) -> ZoneInfo:
     return ZoneInfo(tenant.timezone)
 
@@ -34,14 +48,18 @@ def localize(naive: datetime, zone: ZoneInfo) -> datetime:
 
 def parse_clinic_datetime(value: str, zone: ZoneInfo) -> datetime:
     """ISO 8601 date-time; with an offset it is taken as is, without one as clinic wall-clock time."""
+    text = value.strip()
     try:
-        parsed = parse_datetime(value.strip())
+        parsed = parse_datetime(text)
     except ValueError:  # well-formed but impossible, e.g. February 30th
         raise InvalidClinicTime(f"{value!r} is not a valid date-time.", code="invalid") from None
-    if parsed is None:
+    # parse_datetime also takes a bare date ("2025-12-15") as midnight: a booking at a time nobody
+    # chose. A date-time must say its time of day.
+    if parsed is None or not any(separator in text for separator in ("T", "t", " ")):
         raise InvalidClinicTime(
             f"{value!r} is not an ISO 8601 date-time (e.g. 2025-12-15T10:00:00).", code="invalid"
         )
+    check_day_in_range(parsed.date())
     return parsed if parsed.tzinfo is not None else localize(parsed, zone)
 
 
@@ -54,6 +72,7 @@ def parse_clinic_bound(value: str, zone: ZoneInfo, *, end_of_day: bool) -> datet
     except ValueError:
         raise InvalidClinicTime(f"{value!r} is not a valid date.", code="invalid") from None
     if day is not None:
+        check_day_in_range(day)
         return day_start(day + timedelta(days=1) if end_of_day else day, zone)
     return parse_clinic_datetime(value, zone)
 

@@ -1,0 +1,76 @@
+"""Helpers for the appointments API tests: the URLs, bodies, the error shape, and snapshots."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from appointments.models import Appointment
+
+LIST_URL = "/api/v1/appointments"
+AVAILABILITY_URL = "/api/v1/appointments/availability"
+DAKAR = ZoneInfo("Africa/Dakar")
+PARIS = ZoneInfo("Europe/Paris")
+
+# The performance guide's load-test body (its patient id replaced by one of ours).
+GUIDE_DATE = "2025-12-15T10:00:00"
+
+
+def detail_url(appointment_or_id) -> str:
+    return f"{LIST_URL}/{getattr(appointment_or_id, 'pk', appointment_or_id)}"
+
+
+def cancel_url(appointment_or_id) -> str:
+    return f"{detail_url(appointment_or_id)}/cancel"
+
+
+def patient_appointments_url(patient_or_id) -> str:
+    return f"/api/v1/patients/{getattr(patient_or_id, 'pk', patient_or_id)}/appointments"
+
+
+def guide_body(patient, **overrides) -> dict:
+    body = {"patient_id": patient.pk, "appointment_date": GUIDE_DATE, "reason": "Check-up"}
+    body.update(overrides)
+    return body
+
+
+def book(client, patient, when: str, *, provider=None, duration: int | None = None, **extra):
+    """POST an appointment at `when` (ISO, naive = clinic time)."""
+    body = {"patient_id": patient.pk, "appointment_date": when, **extra}
+    if provider is not None:
+        body["provider_id"] = provider.pk
+    if duration is not None:
+        body["duration_minutes"] = duration
+    return client.post(LIST_URL, body, format="json")
+
+
+def at(zone: ZoneInfo, *args) -> datetime:
+    """An aware datetime: at(DAKAR, 2030, 1, 7, 9) is 09:00 clinic time on 7 January 2030."""
+    return datetime(*args, tzinfo=zone)
+
+
+def assert_error(response, status: int, *, fields: tuple[str, ...] = (), code: str | None = None) -> dict:
+    """The response is JSON in the API's error shape, and names exactly `fields` when given."""
+    assert response.status_code == status, response.content
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert body["status"] == status
+    assert isinstance(body["code"], str) and body["code"]
+    assert isinstance(body["detail"], str) and body["detail"]
+    if code is not None:
+        assert body["code"] == code, body
+    if fields:
+        assert set(body["fields"]) == set(fields), body
+        for problems in body["fields"].values():
+            assert problems
+            for problem in problems:
+                assert set(problem) == {"code", "message"}
+                assert problem["message"]
+    return body
+
+
+def field_codes(body: dict, field: str) -> set[str]:
+    return {problem["code"] for problem in body["fields"][field]}
+
+
+def snapshot(appointment: Appointment) -> dict:
+    """Every column of the appointment's row as stored, to prove a refused request changed nothing."""
+    return Appointment.objects.filter(pk=appointment.pk).values().get()

@@ -1,0 +1,149 @@
+"""Simultaneous bookings on PostgreSQL: the database, not only the service, refuses a double booking.
+
+SQLite serialises writers (IMMEDIATE transactions), so these races only exist, and are only
+tested, on PostgreSQL with real parallel connections.
+"""
+
+import threading
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from appointments.models import Appointment, AppointmentStatus
+from keneyapp.accounts.roles import Role
+from tests.factories import AppointmentFactory
+
+from .helpers import DAKAR, LIST_URL, at
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="needs PostgreSQL's exclusion constraint and real concurrency",
+    ),
+]
+
+THREADS = 20
+
+
+def post_at_once(clients: list, bodies: list[dict]) -> list:
+    """POST each body with its own client from its own thread (and database connection), all
+    released together by a barrier."""
+    barrier = threading.Barrier(len(bodies))
+    responses = [None] * len(bodies)
+    errors = []
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            responses[index] = clients[index].post(LIST_URL, bodies[index], format="json")
+        except Exception as exc:  # surfaced below: a thread's exception would otherwise vanish
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(len(bodies))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    assert all(response is not None for response in responses)
+    return responses
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_simultaneous_overlapping_bookings_create_exactly_one(api, doctor, clinic, patient):
+    # 10:00, 10:01 ... 10:19, each 30 minutes long: every pair overlaps.
+    bodies = [
+        {
+            "patient_id": patient.pk,
+            "provider_id": doctor.pk,
+            "appointment_date": f"2030-01-07T10:{minute:02d}:00",
+            "duration_minutes": 30,
+        }
+        for minute in range(THREADS)
+    ]
+
+    responses = post_at_once([api(doctor) for _ in bodies], bodies)
+
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses == [201] + [409] * (THREADS - 1), [r.content for r in responses]
+    created = next(r for r in responses if r.status_code == 201).json()
+    for refused in (r.json() for r in responses if r.status_code == 409):
+        assert refused["code"] == "double_booking"
+        assert refused["conflicting_appointment"]["id"] == created["id"]
+    assert list(Appointment.objects.filter(tenant=clinic).values_list("pk", flat=True)) == [created["id"]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_bookings_of_different_providers_all_succeed(api, staff_of, doctor, clinic, patient):
+    providers = [doctor] + [staff_of(Role.NURSE) for _ in range(4)]
+    bodies = [
+        {"patient_id": patient.pk, "provider_id": provider.pk, "appointment_date": "2030-01-07T10:00:00"}
+        for provider in providers
+    ]
+
+    responses = post_at_once([api(doctor) for _ in bodies], bodies)
+
+    assert [r.status_code for r in responses] == [201] * len(providers)
+    assert Appointment.objects.filter(tenant=clinic).count() == len(providers)
+
+
+# --- the database's own rule --------------------------------------------------------------------
+
+
+@pytest.fixture
+def booked(db, clinic, doctor, patient):
+    return AppointmentFactory(
+        tenant=clinic, patient=patient, provider=doctor, appointment_date=at(DAKAR, 2030, 1, 7, 9)
+    )
+
+
+def insert_bypassing_the_service(clinic, patient, provider, start, **fields):
+    """Write a row straight through the ORM: no overlap check in Python at all."""
+    return AppointmentFactory(
+        tenant=clinic, patient=patient, provider=provider, appointment_date=start, **fields
+    )
+
+
+def test_the_database_refuses_an_overlapping_row_written_past_the_service(clinic, doctor, patient, booked):
+    with pytest.raises(IntegrityError, match="appointment_provider_no_overlap"), transaction.atomic():
+        insert_bypassing_the_service(clinic, patient, doctor, at(DAKAR, 2030, 1, 7, 9, 15))
+
+    assert Appointment.objects.count() == 1
+
+
+def test_the_database_refuses_an_update_into_an_overlap(clinic, doctor, patient, booked):
+    later = insert_bypassing_the_service(clinic, patient, doctor, at(DAKAR, 2030, 1, 7, 10))
+
+    with pytest.raises(IntegrityError, match="appointment_provider_no_overlap"), transaction.atomic():
+        Appointment.objects.filter(pk=later.pk).update(
+            appointment_date=at(DAKAR, 2030, 1, 7, 9, 20), ends_at=at(DAKAR, 2030, 1, 7, 9, 50)
+        )
+
+    later.refresh_from_db()
+    assert later.appointment_date == at(DAKAR, 2030, 1, 7, 10)
+
+
+def test_the_database_accepts_adjacent_released_and_other_providers_rows(
+    clinic, doctor, nurse, patient, booked
+):
+    insert_bypassing_the_service(clinic, patient, doctor, at(DAKAR, 2030, 1, 7, 9, 30))  # adjacent
+    insert_bypassing_the_service(clinic, patient, nurse, at(DAKAR, 2030, 1, 7, 9))  # another provider
+    insert_bypassing_the_service(clinic, patient, None, at(DAKAR, 2030, 1, 7, 9))  # unassigned
+    for status in (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW):
+        insert_bypassing_the_service(clinic, patient, doctor, at(DAKAR, 2030, 1, 7, 9), status=status)
+
+    assert Appointment.objects.count() == 6
+
+
+def test_the_database_refuses_reviving_a_cancelled_row_into_an_overlap(clinic, doctor, patient, booked):
+    cancelled = insert_bypassing_the_service(
+        clinic, patient, doctor, at(DAKAR, 2030, 1, 7, 9), status=AppointmentStatus.CANCELLED
+    )
+
+    with pytest.raises(IntegrityError, match="appointment_provider_no_overlap"), transaction.atomic():
+        Appointment.objects.filter(pk=cancelled.pk).update(status=AppointmentStatus.SCHEDULED)
+
+    assert Appointment.objects.get(pk=cancelled.pk).status == AppointmentStatus.CANCELLED
