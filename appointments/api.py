@@ -50,7 +50,9 @@ class AppointmentAccessMixin:
         self.check_object_permissions(request, appointment)
         return appointment
 
-    def list_page(self, request, queryset):
+    def list_page(self, request, queryset, *, unfiltered_total=None):
+        """One page of `queryset` after the list filters; `unfiltered_total()` gives the total
+        cheaply when no filter is set."""
         zone = self.zone(request)
         page = parse_page_request(request.query_params)
         query = validated_input(
@@ -69,8 +71,16 @@ class AppointmentAccessMixin:
             patient_id=query.get("patient_id"),
             provider_id=query.get("provider_id"),
         )
+        filtered = any(
+            query.get(name) for name in ("date_from", "date_to", "status", "patient_id", "provider_id")
+        )
         items, total = selectors.appointment_page(
-            queryset=queryset, ordering=ordering, skip=page.skip, limit=page.limit, zone=zone
+            queryset=queryset,
+            ordering=ordering,
+            skip=page.skip,
+            limit=page.limit,
+            zone=zone,
+            total=None if filtered or unfiltered_total is None else unfiltered_total(),
         )
         return Response(page_response(items, total=total, page=page))
 
@@ -85,7 +95,12 @@ def booking_response(result: services.BookingResult, zone, status_code=status.HT
 class AppointmentListApi(AppointmentAccessMixin, APIView):
     @extend_schema(operation_id="appointments_list", parameters=LIST_PARAMETERS)
     def get(self, request):
-        return self.list_page(request, selectors.appointment_queryset(tenant=request.user.tenant))
+        tenant = request.user.tenant
+        return self.list_page(
+            request,
+            selectors.appointment_queryset(tenant=tenant),
+            unfiltered_total=lambda: selectors.appointment_count(tenant=tenant),
+        )
 
     @extend_schema(request=AppointmentCreateInput)
     def post(self, request):

@@ -10,6 +10,7 @@ from appointments import availability
 from appointments.models import HOLDS_TIME, Appointment, TimeOff, WorkingHours
 from keneyapp.accounts.models import Tenant, User
 from keneyapp.accounts.roles import CLINICAL_STAFF
+from keneyapp.core.row_counts import row_count
 
 # Columns the list and detail load, joined in the same query as the patient's and provider's names.
 APPOINTMENT_COLUMNS = (
@@ -40,6 +41,7 @@ APPOINTMENT_ORDERINGS = {
     "-appointment_date": ("-appointment_date", "-id"),
 }
 DEFAULT_APPOINTMENT_ORDERING = "appointment_date"
+APPOINTMENTS_COUNTER = "appointments.all"
 # Columns copied as they are (date-times moved to the clinic's zone) after the nested objects.
 _NESTED = ("id", "patient", "provider")
 _PLAIN_COLUMNS = tuple(column for column in APPOINTMENT_COLUMNS if not column.startswith(_NESTED))
@@ -79,11 +81,26 @@ def appointment_filter(
     return queryset
 
 
+def appointment_count(*, tenant: Tenant) -> int:
+    """All the clinic's appointments: the trigger-maintained count (migration 0004), one read."""
+    return row_count(tenant=tenant, counter=APPOINTMENTS_COUNTER)
+
+
 def appointment_page(
-    *, queryset: QuerySet[Appointment], ordering: tuple[str, ...], skip: int, limit: int, zone: ZoneInfo
+    *,
+    queryset: QuerySet[Appointment],
+    ordering: tuple[str, ...],
+    skip: int,
+    limit: int,
+    zone: ZoneInfo,
+    total: int | None = None,
 ) -> tuple[list[dict], int]:
-    """A page of appointments with their patient and provider: two queries, whatever the size."""
-    total = queryset.count()
+    """A page of appointments with their patient and provider: two queries, whatever the size.
+
+    `total` is counted from the queryset unless the caller already knows it.
+    """
+    if total is None:
+        total = queryset.count()
     if skip >= total:
         return [], total
     rows = queryset.order_by(*ordering).values(*APPOINTMENT_COLUMNS)[skip : skip + limit]

@@ -94,9 +94,29 @@ def test_the_list_is_one_query_for_the_total_and_one_for_the_page(api, doctor, c
         response = api(doctor).get(LIST_URL)
 
     assert response.status_code == 200
+    assert response.json()["total"] == 20
+    sql = [q["sql"] for q in queries]
+    # The unfiltered total is the trigger-kept count (no COUNT over the appointments) ...
+    assert any("core_tenantrowcount" in statement for statement in sql)
+    assert not any(
+        "COUNT(" in statement.upper() and "appointments_appointment" in statement for statement in sql
+    )
+    # ... and the page is one query with patients and providers joined.
+    appointment_queries = [statement for statement in sql if "appointments_appointment" in statement]
+    assert len(appointment_queries) == 1
+    assert "JOIN" in appointment_queries[0] and '"patients_patient"' in appointment_queries[0]
+
+
+def test_a_filtered_list_counts_its_matches(api, doctor, clinic, people):
+    patients, providers = people
+    add_appointments(clinic, 20, patients=patients, providers=providers)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = api(doctor).get(LIST_URL, {"status": "scheduled"})
+
+    assert response.json()["total"] == Appointment.objects.filter(tenant=clinic, status="scheduled").count()
     appointment_queries = [q["sql"] for q in queries if "appointments_appointment" in q["sql"]]
-    assert len(appointment_queries) == 2  # COUNT(*) and the page, patients and providers joined
-    assert "JOIN" in appointment_queries[1] and '"patients_patient"' in appointment_queries[1]
+    assert len(appointment_queries) == 2  # COUNT(*) of the matches and the page
 
 
 # --- availability -----------------------------------------------------------------------------
