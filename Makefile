@@ -35,3 +35,11 @@ lint: $(INSTALLED)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache db.sqlite3*
+
+# The benchmark: the production topology (deploy/start.sh) on PostgreSQL and Redis, the guide's load
+# test and a saturation run, reported in bench/results/latest.{md,json,html}. QUICK=1: a smoke run
+# on a small data set in under 90 s. Exits non-zero unless the report says PASS.
+QUICK ?=
+.PHONY: bench
+bench: $(INSTALLED)
+	$(BIN)/python -m bench.run $(if $(filter-out 0 no false,$(QUICK)),--quick)

@@ -1,0 +1,130 @@
+"""SQL statements per request, counted in-process with 10 and with 1,000 patients behind each endpoint.
+
+    DATABASE_URL=postgresql://.../scratch python -m bench.query_counts --scratch --output counts.json
+
+It runs on a scratch database of its own (bench/run.py passes one): it migrates it, empties it
+(`flush`), seeds the demo clinic with `keneyapp.demo.seeding`, and sends each request twice through
+Django's test client, counting the second (warm caches) with CaptureQueriesContext. The counts must
+not depend on the number of rows; later issues add their endpoints to ENDPOINTS.
+"""
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+SIZES = (10, 1000)
+
+
+@dataclass(frozen=True)
+class Probe:
+    key: str  # as the report names endpoints
+    method: str
+    path: str  # "{id}" becomes the patient the probe works on
+    body: dict | None = None
+    expected_status: int = 200
+
+
+NEW_PATIENT = {"first_name": "Query", "last_name": "Count", "date_of_birth": "1980-02-29", "sex": "male"}
+# In order: reads first, then a create, and an edit and a delete of the created patient, so every
+# pass leaves the clinic with as many patients as it found.
+ENDPOINTS = (
+    Probe("POST /auth/login", "post", "/api/v1/auth/login", {"username": "testuser", "password": "testpass"}),
+    Probe("GET /auth/me", "get", "/api/v1/auth/me"),
+    Probe("GET /patients", "get", "/api/v1/patients"),
+    Probe("GET /patients?search=", "get", "/api/v1/patients?search={name}"),
+    Probe("GET /patients?fields=id&limit=100", "get", "/api/v1/patients?fields=id&limit=100"),
+    Probe("GET /patients/{id}", "get", "/api/v1/patients/{first}"),
+    Probe("POST /patients", "post", "/api/v1/patients", NEW_PATIENT, expected_status=201),
+    Probe("PATCH /patients/{id}", "patch", "/api/v1/patients/{created}", {"notes": "Counted."}),
+    Probe("DELETE /patients/{id}", "delete", "/api/v1/patients/{created}", expected_status=204),
+    Probe("GET /healthz", "get", "/healthz"),
+)
+
+
+def measure_pass(client, token: str, first: dict) -> dict[str, tuple[int, int]]:
+    """{endpoint: (statements, status)} for one pass over ENDPOINTS."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    results = {}
+    created = None
+    for probe in ENDPOINTS:
+        path = probe.path.format(first=first["id"], name=first["last_name"], created=created)
+        kwargs = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+        if probe.body is not None:
+            kwargs.update(data=json.dumps(probe.body), content_type="application/json")
+        with CaptureQueriesContext(connection) as queries:
+            response = getattr(client, probe.method)(path, **kwargs)
+        if probe.key == "POST /patients" and response.status_code == 201:
+            created = response.json()["id"]
+        results[probe.key] = (len(queries), response.status_code)
+    return results
+
+
+def count_queries() -> dict:
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+
+    from keneyapp.demo import seeding
+    from patients.models import Patient
+
+    call_command("migrate", verbosity=0, interactive=False)
+    call_command("flush", verbosity=0, interactive=False)
+    tenant = seeding.ensure_clinic(seeding.DEMO_CLINICS[0])
+    client = Client()
+    login = client.post(
+        "/api/v1/auth/login",
+        data=json.dumps({"username": "testuser", "password": "testpass"}),
+        content_type="application/json",
+    )
+    if login.status_code != 200:
+        raise SystemExit(f"query counts: login failed with HTTP {login.status_code}: {login.content!r}")
+    token = login.json()["access_token"]
+
+    per_size = {}
+    for size in SIZES:
+        seeding.top_up_patients(tenant=tenant, target=size)
+        # The search looks for the first patient's name, so it finds rows at every size.
+        first = (
+            Patient.objects.filter(tenant=tenant, is_deleted=False)
+            .order_by("id")
+            .values("id", "last_name")[0]
+        )
+        measure_pass(client, token, first)  # warms caches (tenant, user, throttling state)
+        per_size[size] = measure_pass(client, token, first)
+
+    endpoints = {}
+    for probe in ENDPOINTS:
+        statuses = [per_size[size][probe.key][1] for size in SIZES]
+        endpoints[probe.key] = {
+            "queries": {str(size): per_size[size][probe.key][0] for size in SIZES},
+            "statuses": statuses,
+            "ok": all(status == probe.expected_status for status in statuses),
+        }
+    return {"database": connection.settings_dict["NAME"], "sizes": list(SIZES), "endpoints": endpoints}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output", type=Path, required=True)
+    parser.add_argument(
+        "--scratch", action="store_true", required=True, help="DATABASE_URL is a scratch database: empty it."
+    )
+    args = parser.parse_args(argv)
+    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        print("query counts: DATABASE_URL must name a scratch PostgreSQL database", file=sys.stderr)
+        return 2
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "keneyapp.settings")
+    import django
+
+    django.setup()
+    args.output.write_text(json.dumps(count_queries(), indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,392 @@
+"""`make bench`: the guide's load test on the production topology, and the report of what it measured.
+
+    python -m bench.run            # the figures of record: 100,000 patients, 200 users, saturation
+    python -m bench.run --quick    # a smoke check in under 90 s on a small data set
+
+Steps: check PostgreSQL and Redis (never a fallback), create and migrate the bench database, seed it
+if patients are missing, count SQL statements per request on a scratch database, start deploy/start.sh
+(gunicorn, uvicorn, Celery worker and beat) in a process group of its own, then run Locust headless:
+the baseline (GET /healthz), the guide's load shape, and the saturation steps. Everything it started
+is stopped when it ends, fails or is interrupted (Ctrl-C, SIGTERM); then it writes
+bench/results/latest.{md,json,html}. It exits 0 only when the report says PASS.
+"""
+
+import argparse
+import ast
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import services
+from bench.loadgen import Load, LoadFailed, run_load
+from bench.machine import machine_facts
+from bench.monitor import Monitor
+from bench.report import write_report
+from bench.results import SATURATION_P95_LIMIT_MS, build_results, saturation_step
+from bench.topology import ROOT, Topology, TopologyFailed, deferred_signals
+
+POSTGRES = "postgresql://postgres@127.0.0.1:5432/"
+SEED_LINE = re.compile(r"added (\d+) patients.*? in ([\d.]+)s \(([\d,]+) rows/s\)")
+
+
+def load_test_marker() -> str:
+    """The note the locustfile puts on the patients it creates, read without importing Locust (whose
+    import monkey-patches threads and sockets for gevent)."""
+    tree = ast.parse((ROOT / "tests" / "load" / "locustfile.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "CREATED_BY_LOAD_TEST":
+            return ast.literal_eval(node.value)
+    raise RuntimeError("tests/load/locustfile.py defines no CREATED_BY_LOAD_TEST")
+
+
+class SetupFailed(Exception):
+    pass
+
+
+class Interrupted(BaseException):
+    """SIGTERM or SIGHUP: unwinds like Ctrl-C, through every `finally` that stops a process."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    mode: str
+    database_url: str
+    redis_url: str
+    patients: int
+    other_patients: int
+    baseline: Load
+    guide: Load
+    saturation_users: tuple[int, ...]
+    saturation_warmup: float
+    saturation_hold: float
+    refine: bool
+
+
+def make_plan(quick: bool, env: dict[str, str]) -> Plan:
+    redis_url = env.get("BENCH_REDIS_URL") or "redis://127.0.0.1:6379/3"
+    if quick:
+        return Plan(
+            mode="quick",
+            database_url=env.get("BENCH_DATABASE_URL") or POSTGRES + "keneyapp_bench_quick",
+            redis_url=redis_url,
+            patients=int(env.get("BENCH_PATIENTS") or 5_000),
+            other_patients=20,
+            baseline=Load("baseline", "BaselineUser", 8, 8, warmup=1, hold=4, logs_in=False),
+            # 50 users, not 200: each login is an Argon2 check (about 0.25 s of CPU here), and 200
+            # of them alone would take most of the 90 s a smoke check may last.
+            guide=Load("guide", "KeneyAppUser", 50, 50, warmup=2, hold=6),
+            saturation_users=(1, 2, 4, 8),
+            saturation_warmup=1,
+            saturation_hold=4,
+            refine=False,
+        )
+    return Plan(
+        mode="full",
+        database_url=env.get("BENCH_DATABASE_URL") or POSTGRES + "keneyapp_bench",
+        redis_url=redis_url,
+        patients=int(env.get("BENCH_PATIENTS") or 100_000),
+        other_patients=20,
+        baseline=Load("baseline", "BaselineUser", 16, 16, warmup=3, hold=20, logs_in=False),
+        guide=Load("guide", "KeneyAppUser", 200, 20, warmup=5, hold=60),
+        saturation_users=(1, 2, 4, 8, 16, 32, 64),
+        saturation_warmup=3,
+        saturation_hold=15,
+        refine=True,
+    )
+
+
+def free_port(preferred: int) -> int:
+    for port in (preferred, 0):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return probe.getsockname()[1]
+    raise SetupFailed("no free TCP port on 127.0.0.1")
+
+
+def topology_env(plan: Plan, web_port: int, asgi_port: int) -> tuple[dict[str, str], dict]:
+    """The environment of every process the bench starts, and the topology's figures for the report.
+
+    Worker counts and pool sizes can be set as for deploy/start.sh; the defaults are the same.
+    """
+    env = os.environ
+    threads = int(env.get("WEB_THREADS") or 4)
+    pool = int(env.get("DB_POOL_SIZE") or 2)
+    topology = {
+        "WEB_WORKERS": int(env.get("WEB_WORKERS") or 2),
+        "WEB_THREADS": threads,
+        "ASGI_WORKERS": int(env.get("ASGI_WORKERS") or 1),
+        "CELERY_CONCURRENCY": int(env.get("CELERY_CONCURRENCY") or 2),
+        "DB_POOL_SIZE": pool,
+        "DB_MAX_OVERFLOW": int(env.get("DB_MAX_OVERFLOW") or max(threads - pool, 0)),
+        "WEB_BIND": f"127.0.0.1:{web_port}",
+        "ASGI_BIND": f"127.0.0.1:{asgi_port}",
+    }
+    child = {
+        **env,
+        **{key: str(value) for key, value in topology.items()},
+        "SECRET_KEY": env.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(50),
+        "DEBUG": "0",
+        "DATABASE_URL": plan.database_url,
+        "REDIS_URL": plan.redis_url,
+        "CELERY_BROKER_URL": plan.redis_url,
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "DEPLOY_RELEASE": "0",  # the bench runs the release step itself, before seeding
+        "LOG_LEVEL": env.get("BENCH_LOG_LEVEL") or "WARNING",
+        "WEB_LOG_LEVEL": "warning",
+        "VENV_BIN": str(Path(sys.executable).parent),
+        "PYTHONPATH": str(ROOT),
+    }
+    return child, topology
+
+
+def python(env: dict[str, str], *args: str, timeout: float = 900) -> str:
+    """Run our interpreter with `args` in the repository; its output, or SetupFailed."""
+    command = [sys.executable, *args]
+    result = subprocess.run(  # noqa: S603 (our own interpreter and arguments)
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if result.returncode:
+        output = result.stdout[-2000:] + result.stderr[-3000:]
+        raise SetupFailed(f"`python {' '.join(args)}` failed:\n{output}")
+    return result.stdout
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    return python(env, "manage.py", *args)
+
+
+class Clock:
+    def __init__(self):
+        self.started = time.monotonic()
+        self.timings: dict[str, float] = {}
+
+    def say(self, message: str) -> None:
+        print(f"[bench {time.monotonic() - self.started:6.1f}s] {message}", flush=True)
+
+    def timed(self, name: str, action, *args, **kwargs):
+        began = time.monotonic()
+        try:
+            return action(*args, **kwargs)
+        finally:
+            self.timings[name] = round(time.monotonic() - began, 1)
+
+
+def seed(plan: Plan, env: dict[str, str], clock: Clock) -> dict:
+    output = clock.timed(
+        "seed_seconds",
+        manage,
+        env,
+        "seed_demo",
+        "--patients",
+        str(plan.patients),
+        "--other-patients",
+        str(plan.other_patients),
+        "--force",
+    )
+    match = SEED_LINE.search(output)
+    added, seconds, rate = (int(match[1]), float(match[2]), match[3]) if match else (None, None, None)
+    if added:
+        clock.say(f"seeded {added:,} patients in {seconds:.1f}s ({rate} rows/s)")
+        return {"seeded_this_run": added, "seed_rows_per_second": int(rate.replace(",", ""))}
+    return {"seeded_this_run": 0, "seed_rows_per_second": None}
+
+
+def count_queries(plan: Plan, env: dict[str, str], out_dir: Path, clock: Clock) -> dict:
+    url = services.with_database(plan.database_url, services.database_name(plan.database_url) + "_queries")
+    services.ensure_database(url)
+    output = out_dir / "query_counts.json"
+    command = ["-W", "ignore", "-m", "bench.query_counts", "--scratch", "--output", str(output)]
+    clock.timed("query_count_seconds", python, {**env, "DATABASE_URL": url}, *command)
+    counts = json.loads(output.read_text())
+    counts["database"] = services.safe_url(url)
+    return counts
+
+
+def saturate(plan: Plan, measure) -> list:
+    """Step the no-wait users up until an endpoint's p95 reaches the limit; then, in the full run,
+    try once between the last step within it and the first beyond it."""
+    steps, within, beyond = [], None, None
+    for users in plan.saturation_users:
+        phase, window = measure(users)
+        steps.append((phase, window))
+        if saturation_step(phase, SATURATION_P95_LIMIT_MS)["within_limit"]:
+            within = users
+        else:
+            beyond = users
+            break
+    if plan.refine and within and beyond and beyond - within > 1:
+        steps.append(measure((within + beyond) // 2))
+    return sorted(steps, key=lambda step: step[0].users)
+
+
+def run(plan: Plan, out_dir: Path, clock: Clock) -> int:
+    work = out_dir / "run"
+    shutil.rmtree(work, ignore_errors=True)  # the previous run's working files
+    work.mkdir(parents=True)
+    date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    machine = machine_facts()
+    machine["PostgreSQL"] = services.require_postgres(plan.database_url)
+    machine["Redis"] = services.require_redis(plan.redis_url)
+    clock.say(f"{plan.mode} run on {services.safe_url(plan.database_url)} and {plan.redis_url}")
+
+    if services.ensure_database(plan.database_url):
+        clock.say(f"created database {services.database_name(plan.database_url)}")
+    web_port, asgi_port = free_port(8100), free_port(8101)
+    env, topology_facts = topology_env(plan, web_port, asgi_port)
+    clock.timed("migrate_seconds", manage, env, "migrate", "--noinput", "--verbosity", "0")
+    static_root = Path(env.get("STATIC_ROOT") or ROOT / "staticfiles")
+    if not (static_root / "staticfiles.json").exists():
+        clock.say("collecting static files (once; WhiteNoise compresses them, which takes a while)")
+        clock.timed("collectstatic_seconds", manage, env, "collectstatic", "--noinput", "--verbosity", "0")
+    services.retire_load_test_patients(plan.database_url, load_test_marker())
+    clock.say(f"seeding up to {plan.patients:,} patients")
+    seeded = seed(plan, env, clock)
+    dataset = {**services.dataset_facts(plan.database_url), **seeded}
+    measured = dataset["patients_by_clinic"].get("keney-demo", 0)
+    dataset["summary"] = f"{measured:,} patients in the measured clinic (keney-demo)"
+    clock.say("counting SQL statements per request (10 and 1,000 patients)")
+    query_counts = count_queries(plan, env, work, clock)
+
+    web_url, asgi_url = f"http://127.0.0.1:{web_port}", f"http://127.0.0.1:{asgi_port}"
+    topology = Topology(env=env, web_url=web_url, asgi_url=asgi_url, log_path=work / "topology.log")
+    counter = services.ConnectionCounter(plan.database_url)
+    redis = services.RedisWatcher(plan.redis_url)
+    monitor = Monitor(topology, counter, redis)
+    try:
+        clock.say(f"starting deploy/start.sh: web {web_url}, asgi {asgi_url}")
+        topology.start()
+        clock.timed("topology_start_seconds", topology.wait_ready)
+        monitor.start()
+
+        def measure(load: Load, html: Path | None = None):
+            clock.say(f"locust {load.name}: {load.users} x {load.user_class}, measuring {load.hold:g}s")
+            phase, window = run_load(load, host=web_url, out_dir=work, monitor=monitor, html=html)
+            if not topology.alive():
+                raise TopologyFailed(f"the topology stopped during {load.name}:\n{topology.log_tail()}")
+            mix = phase.total_rps() if load.user_class == "BaselineUser" else phase.mix_rps()
+            broken = f"{phase.failures} failed requests, {phase.user_errors} user errors"
+            clock.say(f"  {mix:,.1f} req/s, {broken}")
+            return phase, window
+
+        baseline, baseline_window = measure(plan.baseline)
+        guide, guide_window = measure(plan.guide, html=work / "guide.html")
+
+        def step(users: int):
+            name = f"saturation_{users:03d}"
+            warmup, hold = plan.saturation_warmup, plan.saturation_hold
+            return measure(Load(name, "SaturationUser", users, users, warmup, hold))
+
+        steps = saturate(plan, step)
+        for name, window in (("baseline", baseline_window), ("guide", guide_window)):
+            if window:
+                monitor.summarize(name, *window)
+        within = [(p, w) for p, w in steps if saturation_step(p, SATURATION_P95_LIMIT_MS)["within_limit"]]
+        best_phase, best_window = max(within or steps[-1:], key=lambda s: s[0].mix_rps())
+        if best_window:
+            monitor.summarize(f"saturation ({best_phase.users} users)", *best_window)
+        resources = {
+            "phases": monitor.phases,
+            "processes": monitor.processes(),
+            "db_pool": {
+                "pool_size": topology_facts["DB_POOL_SIZE"],
+                "max_overflow": topology_facts["DB_MAX_OVERFLOW"],
+                "per_process": topology_facts["DB_POOL_SIZE"] + topology_facts["DB_MAX_OVERFLOW"],
+                "processes": monitor.db_processes(),
+            },
+            "redis": redis.facts(),
+        }
+        pool = resources["db_pool"]
+        pool["capacity"] = pool["per_process"] * pool["processes"]
+    finally:
+        with deferred_signals():
+            monitor.stop()
+            clock.say("stopping the topology")
+            topology.stop()
+            counter.close()
+            clock.say("stopped")
+    removed = services.retire_load_test_patients(plan.database_url, load_test_marker())
+    clock.say(f"soft-deleted the {removed:,} patients the load test created")
+
+    clock.timings["wall_seconds"] = round(time.monotonic() - clock.started, 1)
+    results = build_results(
+        mode=plan.mode,
+        date=date,
+        baseline=baseline,
+        guide=guide,
+        saturation=[phase for phase, _ in steps],
+        resources=resources,
+        query_counts=query_counts,
+        dataset=dataset,
+        machine=machine,
+        setup={**clock.timings, "patients_created_by_the_load_test_then_soft_deleted": removed},
+        topology={**topology_facts, "server": "gunicorn gthread (WSGI), measured directly, no proxy"},
+    )
+    json_path, md_path = write_report(results, out_dir)
+    shutil.copyfile(work / "guide.html", out_dir / "latest.html")  # Locust's charts of the guide's shape
+    clock.say(f"wrote {md_path.relative_to(ROOT)}, {json_path.name} and latest.html")
+    print_summary(results)
+    return 0 if results["status"] == "pass" else 1
+
+
+def print_summary(results: dict) -> None:
+    print()
+    status, baseline, mix = results["status"].upper(), results["baseline_rps"], results["mix_rps"]
+    print(f"{status}: baseline {baseline:,.1f} req/s, mix {mix:,.1f} req/s")
+    print(
+        f"  saturation {results['saturation']['rps']:,.1f} req/s at {results['saturation']['users']} users,"
+        f" failures {results['failures']}, user errors {results['user_errors']}"
+    )
+    for key, figures in results["endpoints"].items():
+        print(
+            f"  {key}: p50 {figures['p50_ms']} / p95 {figures['p95_ms']} / p99 {figures['p99_ms']} ms,"
+            f" {figures['rps']} req/s, {figures['failures']} failures ({figures['status']})"
+        )
+    for problem in results["problems"]:
+        print(f"  problem: {problem}")
+
+
+def _interrupted(signum, frame):
+    raise Interrupted(signal.Signals(signum).name)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run the load-test benchmark and write its report.")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: small data set, short windows")
+    parser.add_argument("--out-dir", type=Path, default=ROOT / "bench" / "results")
+    args = parser.parse_args(argv)
+    # Ctrl-C raises KeyboardInterrupt even where the shell started us with SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupted)
+    signal.signal(signal.SIGHUP, _interrupted)
+    clock = Clock()
+    try:
+        code = run(make_plan(args.quick, dict(os.environ)), args.out_dir.resolve(), clock)
+    except services.ServiceUnavailable as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 2
+    except (SetupFailed, TopologyFailed, LoadFailed) as exc:
+        print(f"bench: FAILED: {exc}", file=sys.stderr)
+        return 1
+    except (KeyboardInterrupt, Interrupted) as exc:
+        signal_name = str(exc) or "SIGINT"
+        print(f"bench: interrupted ({signal_name}); every process it started is stopped", file=sys.stderr)
+        return 130
+    clock.say(f"done in {time.monotonic() - clock.started:.0f}s")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
