@@ -1,4 +1,5 @@
-"""SQL statements per request, counted in-process with 10 and with 1,000 patients behind each endpoint.
+"""SQL statements per request, counted in-process with 10 and with 1,000 rows (patients and
+appointments) behind each endpoint.
 
     DATABASE_URL=postgresql://.../scratch python -m bench.query_counts --scratch --output counts.json
 
@@ -28,6 +29,8 @@ class Probe:
 
 
 NEW_PATIENT = {"first_name": "Query", "last_name": "Count", "date_of_birth": "1980-02-29", "sex": "male"}
+# The guide's appointment body; FIRST becomes the id of the clinic's first patient.
+NEW_APPOINTMENT = {"patient_id": "FIRST", "appointment_date": "2025-12-15T10:00:00", "reason": "Check-up"}
 # In order: reads first, then a create, and an edit and a delete of the created patient, so every
 # pass leaves the clinic with as many patients as it found.
 ENDPOINTS = (
@@ -40,26 +43,62 @@ ENDPOINTS = (
     Probe("POST /patients", "post", "/api/v1/patients", NEW_PATIENT, expected_status=201),
     Probe("PATCH /patients/{id}", "patch", "/api/v1/patients/{created}", {"notes": "Counted."}),
     Probe("DELETE /patients/{id}", "delete", "/api/v1/patients/{created}", expected_status=204),
+    Probe("GET /appointments", "get", "/api/v1/appointments"),
+    Probe(
+        "GET /appointments?date_from=&date_to=",
+        "get",
+        "/api/v1/appointments?date_from=2020-01-01&date_to=2035-12-31",
+    ),
+    Probe("GET /patients/{id}/appointments", "get", "/api/v1/patients/{first}/appointments"),
+    Probe(
+        "GET /appointments/availability",
+        "get",
+        "/api/v1/appointments/availability?provider_id={provider}&date_from={today}&date_to={month}",
+    ),
+    Probe("POST /appointments", "post", "/api/v1/appointments", NEW_APPOINTMENT, expected_status=201),
+    Probe("GET /appointments/{id}", "get", "/api/v1/appointments/{appointment}"),
+    Probe("PATCH /appointments/{id}", "patch", "/api/v1/appointments/{appointment}", {"notes": "Counted."}),
+    Probe(
+        "POST /appointments/{id}/cancel",
+        "post",
+        "/api/v1/appointments/{appointment}/cancel",
+        {"reason": "Counted."},
+    ),
     Probe("GET /healthz", "get", "/healthz"),
 )
 
 
 def measure_pass(client, token: str, first: dict) -> dict[str, tuple[int, int]]:
     """{endpoint: (statements, status)} for one pass over ENDPOINTS."""
+    from datetime import timedelta
+
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
 
     results = {}
-    created = None
+    created = appointment = None
+    today = timezone.localdate()
     for probe in ENDPOINTS:
-        path = probe.path.format(first=first["id"], name=first["last_name"], created=created)
+        path = probe.path.format(
+            first=first["id"],
+            name=first["last_name"],
+            created=created,
+            appointment=appointment,
+            provider=first["provider"],
+            today=today,
+            month=today + timedelta(days=30),
+        )
         kwargs = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
         if probe.body is not None:
-            kwargs.update(data=json.dumps(probe.body), content_type="application/json")
+            body = {key: first["id"] if value == "FIRST" else value for key, value in probe.body.items()}
+            kwargs.update(data=json.dumps(body), content_type="application/json")
         with CaptureQueriesContext(connection) as queries:
             response = getattr(client, probe.method)(path, **kwargs)
         if probe.key == "POST /patients" and response.status_code == 201:
             created = response.json()["id"]
+        if probe.key == "POST /appointments" and response.status_code == 201:
+            appointment = response.json()["id"]
         results[probe.key] = (len(queries), response.status_code)
     return results
 
@@ -69,7 +108,8 @@ def count_queries() -> dict:
     from django.db import connection
     from django.test import Client
 
-    from keneyapp.demo import seeding
+    from keneyapp.accounts.models import User
+    from keneyapp.demo import appointment_seeding, seeding
     from patients.models import Patient
 
     call_command("migrate", verbosity=0, interactive=False)
@@ -88,12 +128,14 @@ def count_queries() -> dict:
     per_size = {}
     for size in SIZES:
         seeding.top_up_patients(tenant=tenant, target=size)
+        appointment_seeding.top_up_appointments(tenant=tenant, target=size)
         # The search looks for the first patient's name, so it finds rows at every size.
         first = (
             Patient.objects.filter(tenant=tenant, is_deleted=False)
             .order_by("id")
             .values("id", "last_name")[0]
         )
+        first["provider"] = User.objects.get(username="testuser").pk
         measure_pass(client, token, first)  # warms caches (tenant, user, throttling state)
         per_size[size] = measure_pass(client, token, first)
 

@@ -36,7 +36,7 @@ from bench.results import SATURATION_P95_LIMIT_MS, build_results, saturation_ste
 from bench.topology import ROOT, Topology, TopologyFailed, deferred_signals
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/"
-SEED_LINE = re.compile(r"added (\d+) patients.*? in ([\d.]+)s \(([\d,]+) rows/s\)")
+SEED_LINE = re.compile(r"added (\d+) patients and (\d+) appointments in ([\d.]+)s \(([\d,]+) rows/s\)")
 
 
 def load_test_marker() -> str:
@@ -64,6 +64,7 @@ class Plan:
     redis_url: str
     patients: int
     other_patients: int
+    appointments: int
     baseline: Load
     guide: Load
     saturation_users: tuple[int, ...]
@@ -81,9 +82,10 @@ def make_plan(quick: bool, env: dict[str, str]) -> Plan:
             redis_url=redis_url,
             patients=int(env.get("BENCH_PATIENTS") or 5_000),
             other_patients=20,
+            appointments=int(env.get("BENCH_APPOINTMENTS") or 20_000),
             baseline=Load("baseline", "BaselineUser", 8, 8, warmup=1, hold=4, logs_in=False),
-            # 50 users, not 200: each login is an Argon2 check (about 0.25 s of CPU here), and 200
-            # of them alone would take most of the 90 s a smoke check may last.
+            # 50 users, not 200: each login is an Argon2 check (about 30 ms of CPU here), and the
+            # logins plus their spawn time would take much of the 90 s a smoke check may last.
             guide=Load("guide", "KeneyAppUser", 50, 50, warmup=2, hold=6),
             saturation_users=(1, 2, 4, 8),
             saturation_warmup=1,
@@ -96,6 +98,7 @@ def make_plan(quick: bool, env: dict[str, str]) -> Plan:
         redis_url=redis_url,
         patients=int(env.get("BENCH_PATIENTS") or 100_000),
         other_patients=20,
+        appointments=int(env.get("BENCH_APPOINTMENTS") or 500_000),
         baseline=Load("baseline", "BaselineUser", 16, 16, warmup=3, hold=20, logs_in=False),
         guide=Load("guide", "KeneyAppUser", 200, 20, warmup=5, hold=60),
         saturation_users=(1, 2, 4, 8, 16, 32, 64),
@@ -194,13 +197,23 @@ def seed(plan: Plan, env: dict[str, str], clock: Clock) -> dict:
         str(plan.patients),
         "--other-patients",
         str(plan.other_patients),
+        "--appointments",
+        str(plan.appointments),
         "--force",
     )
     match = SEED_LINE.search(output)
-    added, seconds, rate = (int(match[1]), float(match[2]), match[3]) if match else (None, None, None)
-    if added:
-        clock.say(f"seeded {added:,} patients in {seconds:.1f}s ({rate} rows/s)")
-        return {"seeded_this_run": added, "seed_rows_per_second": int(rate.replace(",", ""))}
+    if match and (int(match[1]) or int(match[2])):
+        patients, appointments, seconds, rate = int(match[1]), int(match[2]), float(match[3]), match[4]
+        clock.say(
+            f"seeded {patients:,} patients and {appointments:,} appointments "
+            f"in {seconds:.1f}s ({rate} rows/s)"
+        )
+        return {
+            "seeded_this_run": patients + appointments,
+            "seeded_patients": patients,
+            "seeded_appointments": appointments,
+            "seed_rows_per_second": int(rate.replace(",", "")),
+        }
     return {"seeded_this_run": 0, "seed_rows_per_second": None}
 
 
@@ -252,12 +265,16 @@ def run(plan: Plan, out_dir: Path, clock: Clock) -> int:
         clock.say("collecting static files (once; WhiteNoise compresses them, which takes a while)")
         clock.timed("collectstatic_seconds", manage, env, "collectstatic", "--noinput", "--verbosity", "0")
     services.retire_load_test_patients(plan.database_url, load_test_marker())
-    clock.say(f"seeding up to {plan.patients:,} patients")
+    services.remove_load_test_appointments(plan.database_url)
+    clock.say(f"seeding up to {plan.patients:,} patients and {plan.appointments:,} appointments")
     seeded = seed(plan, env, clock)
     dataset = {**services.dataset_facts(plan.database_url), **seeded}
     measured = dataset["patients_by_clinic"].get("keney-demo", 0)
-    dataset["summary"] = f"{measured:,} patients in the measured clinic (keney-demo)"
-    clock.say("counting SQL statements per request (10 and 1,000 patients)")
+    dataset["summary"] = (
+        f"{measured:,} patients in the measured clinic (keney-demo), "
+        f"{dataset['appointments'] or 0:,} appointments"
+    )
+    clock.say("counting SQL statements per request (10 and 1,000 rows)")
     query_counts = count_queries(plan, env, work, clock)
 
     web_url, asgi_url = f"http://127.0.0.1:{web_port}", f"http://127.0.0.1:{asgi_port}"

@@ -127,6 +127,15 @@ def retire_load_test_patients(url: str, marker: str) -> int:
         return retired
 
 
+def remove_load_test_appointments(url: str) -> int:
+    """Delete the appointments earlier load tests booked (the guide's POST, again and again), so
+    every run lists the seeded calendar. Seeded appointments have no creator; API bookings do."""
+    with psycopg.connect(url, connect_timeout=3, autocommit=True) as conn:
+        if not conn.execute("SELECT to_regclass('appointments_appointment')").fetchone()[0]:
+            return 0
+        return conn.execute("DELETE FROM appointments_appointment WHERE created_by_id IS NOT NULL").rowcount
+
+
 class ConnectionCounter:
     """Connections to one database, from pg_stat_activity: open ones, and those in use (not idle)."""
 

@@ -75,7 +75,7 @@ pids+=($!)
     --proxy-headers --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1,::1}" &
 pids+=($!)
 "${BIN}celery" --app keneyapp worker --loglevel "$LOG_LEVEL" --concurrency "$CELERY_CONCURRENCY" \
-    --hostname "keneyapp-worker-$$@%h" &
+    --queues high,default,low --hostname "keneyapp-worker-$$@%h" &
 pids+=($!)
 if [[ "$CELERY_BEAT" == 1 ]]; then
     # No pidfile: beat's schedule and its last-run times live in the database.

@@ -225,10 +225,10 @@ REMINDER_WINDOW_HOURS = env_int("REMINDER_WINDOW_HOURS", 24)
 
 # --- Auth -----------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
-# Argon2 first: OWASP's choice, and much cheaper per login than PBKDF2's 1M rounds on a small host,
-# which matters when a load test logs in 200 users at once. PBKDF2 stays to verify older hashes.
+# Argon2id with OWASP's parameters (keneyapp/accounts/hashers.py): far cheaper per login than
+# PBKDF2's 1M rounds or Django's Argon2 defaults on a small host. PBKDF2 verifies older hashes.
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "keneyapp.accounts.hashers.ClinicArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [

@@ -33,6 +33,7 @@ GUIDE_ROWS = [
     ("GET", "/api/v1/patients", 3000, 0, 12, 18, 30, 50.0),  # target 200: p95 18 <= 20, the aim
     ("GET", "/api/v1/patients/{id}", 2000, 0, 9, 15, 22, 33.3),  # target 100: 15 <= 25, a pass
     ("POST", "/api/v1/patients", 1000, 0, 20, 28, 40, 16.7),  # target 300: 28 <= 30, the aim
+    ("GET", "/api/v1/appointments", 2000, 0, 11, 19, 30, 33.3),  # target 200: 19 <= 20, the aim
     ("GET", "/api/v1/patients?fields=id&limit=100", 0, 0, 0, 0, 0, 0.0),
 ]
 COUNTS = {
@@ -94,7 +95,7 @@ def test_locust_csv_rows_are_keyed_like_the_guides_table():
     assert stats["GET /patients/{id}"].p95_ms == 15
     assert stats["GET /patients/{id}"].rps == 33.3
     assert stats["POST /patients"].p99_ms == 40
-    assert stats[AGGREGATED].requests == 6000
+    assert stats[AGGREGATED].requests == 8000
     # Rows without requests have no percentiles (Locust writes N/A or 0 for them).
     assert stats["POST /auth/login"].p50_ms is None
 
@@ -105,9 +106,14 @@ def test_passing_run_has_the_json_shape_of_the_issue():
     assert report["status"] == "pass"
     assert report["problems"] == []
     assert report["baseline_rps"] == 2000.0
-    assert report["mix_rps"] == 100.0  # the three tasks; logins and the ids page are setup
+    assert report["mix_rps"] == 133.3  # the four tasks; logins and the ids page are setup
     assert report["failures"] == 0
-    assert set(report["endpoints"]) == {"GET /patients", "GET /patients/{id}", "POST /patients"}
+    assert set(report["endpoints"]) == {
+        "GET /patients",
+        "GET /patients/{id}",
+        "POST /patients",
+        "GET /appointments",
+    }
     figures = report["endpoints"]["GET /patients/{id}"]
     assert {k: figures[k] for k in ("p50_ms", "p95_ms", "p99_ms", "rps", "failures", "target_ms")} == {
         "p50_ms": 9.0,
@@ -145,7 +151,7 @@ def test_markdown_fills_the_guides_target_table():
         in markdown
     )
     assert "| GET /dashboard/stats | < 500ms | — |" in markdown
-    assert "100.0 req/s (0.050x the baseline)" in markdown
+    assert "133.3 req/s (0.067x the baseline)" in markdown
 
 
 def test_a_run_with_failed_requests_says_so_at_the_top_and_is_never_a_pass():

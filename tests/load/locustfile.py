@@ -1,10 +1,11 @@
 """The performance guide's load test (its "Load Testing" section), on the API as it stands.
 
 `KeneyAppUser` is the guide's user with its behaviour unchanged: it logs in once in `on_start`, waits
-1 to 3 s between tasks and lists patients with weight 3. The guide's `get_dashboard` (weight 2) and
-`create_appointment` (weight 1) come back with the issues that build those endpoints; until then
-they are left out, not faked. The other tasks cover the endpoints of the guide's Target Metrics
-table that exist (`GET /patients/{id}`, `POST /patients`).
+1 to 3 s between tasks, lists patients with weight 3 and books the guide's appointment (patient 1,
+2025-12-15 10:00 clinic time, no provider) with weight 1. The guide's `get_dashboard` (weight 2)
+comes back with the issue that builds the dashboard; until then it is left out, not faked. The
+other tasks cover the endpoints of the guide's Target Metrics table that exist
+(`GET /patients/{id}`, `POST /patients`, `GET /appointments`).
 
 Run it as the guide says, against a server seeded with `manage.py seed_demo`:
 
@@ -48,7 +49,18 @@ class KeneyAppUser(FastHttpUser):
         self.client.get("/api/v1/patients", headers=self.headers)
 
     # @task(2) get_dashboard: GET /api/v1/dashboard/stats, added with the dashboard issue.
-    # @task(1) create_appointment: POST /api/v1/appointments, added with the appointments issue.
+
+    @task(1)
+    def create_appointment(self):
+        self.client.post(
+            "/api/v1/appointments",
+            json={"patient_id": 1, "appointment_date": "2025-12-15T10:00:00", "reason": "Check-up"},
+            headers=self.headers,
+        )
+
+    @task(2)
+    def list_appointments(self):
+        self.client.get("/api/v1/appointments", headers=self.headers)
 
     @task(2)
     def get_patient(self):
