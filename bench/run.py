@@ -125,10 +125,10 @@ def topology_env(plan: Plan, web_port: int, asgi_port: int) -> tuple[dict[str, s
     Worker counts and pool sizes can be set as for deploy/start.sh; the defaults are the same.
     """
     env = os.environ
-    threads = int(env.get("WEB_THREADS") or 4)
+    threads = int(env.get("WEB_THREADS") or 2)
     pool = int(env.get("DB_POOL_SIZE") or 2)
     topology = {
-        "WEB_WORKERS": int(env.get("WEB_WORKERS") or 2),
+        "WEB_WORKERS": int(env.get("WEB_WORKERS") or 4),
         "WEB_THREADS": threads,
         "ASGI_WORKERS": int(env.get("ASGI_WORKERS") or 1),
         "CELERY_CONCURRENCY": int(env.get("CELERY_CONCURRENCY") or 2),

@@ -2,6 +2,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
 from keneyapp.accounts import tokens
+from keneyapp.accounts.api_users import load_api_user
 from keneyapp.accounts.models import User
 
 
@@ -31,11 +32,11 @@ class BearerTokenAuthentication(BaseAuthentication):
 
 
 def authenticate_access_claims(claims: tokens.AccessClaims) -> User | None:
-    """The user behind valid claims, if they may still use the API (one query, clinic joined).
+    """The user behind valid claims, if they may still use the API (see api_users for the cache).
 
     A token issued while the user belonged to another clinic is refused.
     """
-    user = User.objects.select_related("tenant").filter(pk=claims.user_id, is_active=True).first()
+    user = load_api_user(claims.user_id)
     if user is None or user.tenant_id != claims.tenant_id:
         return None
     if user.tenant is not None and not user.tenant.is_active:
