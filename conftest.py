@@ -6,6 +6,7 @@ and `outsider` exist to prove that nothing of ours is visible to them, and the r
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
 from rest_framework.test import APIClient
 
 from keneyapp.accounts.roles import Role
@@ -64,6 +65,24 @@ def staff_of(clinic):
 @pytest.fixture
 def outsider(other_clinic):
     return UserFactory(tenant=other_clinic, role=Role.DOCTOR, username="bob")
+
+
+@pytest.fixture
+def browser():
+    """browser(user) -> a django.test.Client with that user's session (the admin's way in)."""
+
+    def make(user) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def superuser(db):
+    """A platform operator: no clinic, sees every clinic in the admin."""
+    return UserFactory(username="root", tenant=None, role="", is_superuser=True, is_staff=True)
 
 
 def client_for(user) -> APIClient:

@@ -7,6 +7,8 @@ no such constraint: there the booking service checks inside an IMMEDIATE transac
 
 from django.db import migrations
 
+from keneyapp.core.migration_operations import RunSQLOnPostgreSQL
+
 CONSTRAINT = "appointment_provider_no_overlap"
 CREATE = f"""
 CREATE EXTENSION IF NOT EXISTS btree_gist;
@@ -17,17 +19,7 @@ ALTER TABLE appointments_appointment ADD CONSTRAINT {CONSTRAINT}
 DROP = f"ALTER TABLE appointments_appointment DROP CONSTRAINT IF EXISTS {CONSTRAINT};"
 
 
-def create_constraint(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
-
-
-def drop_constraint(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
-
-
 class Migration(migrations.Migration):
     dependencies = [("appointments", "0001_initial")]
 
-    operations = [migrations.RunPython(create_constraint, drop_constraint, elidable=False)]
+    operations = [RunSQLOnPostgreSQL(CREATE, DROP, elidable=False)]

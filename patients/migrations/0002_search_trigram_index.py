@@ -7,6 +7,8 @@ extensions; on managed databases enable it once by hand if the migration user ca
 
 from django.db import migrations
 
+from keneyapp.core.migration_operations import RunSQLOnPostgreSQL
+
 CREATE = """
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE INDEX IF NOT EXISTS idx_patient_search_trgm
@@ -15,17 +17,7 @@ CREATE INDEX IF NOT EXISTS idx_patient_search_trgm
 DROP = "DROP INDEX IF EXISTS idx_patient_search_trgm;"
 
 
-def create_index(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
-
-
-def drop_index(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
-
-
 class Migration(migrations.Migration):
     dependencies = [("patients", "0001_initial")]
 
-    operations = [migrations.RunPython(create_index, drop_index, elidable=False)]
+    operations = [RunSQLOnPostgreSQL(CREATE, DROP, elidable=False)]

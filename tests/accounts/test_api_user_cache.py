@@ -5,7 +5,6 @@ from django.core.cache import cache
 
 from keneyapp.accounts.api_users import _key
 from keneyapp.accounts.roles import Role
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 ME = "/api/v1/auth/me"
@@ -40,11 +39,10 @@ def test_deactivating_a_user_in_the_admin_locks_them_out_at_once(api, client, do
     assert victim.get(ME).status_code == 401
 
 
-def test_closing_a_clinic_in_the_admin_locks_its_staff_out_at_once(api, client, doctor, clinic):
+def test_closing_a_clinic_in_the_admin_locks_its_staff_out_at_once(api, client, doctor, clinic, superuser):
     victim = api(doctor)
     assert victim.get(ME).status_code == 200  # cached now
-    root = UserFactory(username="root", tenant=None, role="", is_superuser=True, is_staff=True)
-    client.force_login(root)
+    client.force_login(superuser)
     response = client.post(
         f"/admin/accounts/tenant/{clinic.pk}/change/",
         {"name": clinic.name, "slug": clinic.slug, "timezone": clinic.timezone, "is_active": ""},

@@ -1,13 +1,12 @@
-"""Appointments admin fixtures: a browser logged in as a user, our clinic's and another clinic's
-staff, patients and appointments."""
+"""Appointments admin fixtures: our clinic's and another clinic's staff, patients and appointments
+(`browser` and `superuser` come from the root conftest)."""
 
 from datetime import UTC, datetime
 
 import pytest
-from django.test import Client
 
 from keneyapp.accounts.roles import Role
-from tests.factories import AppointmentFactory, PatientFactory, UserFactory
+from tests.factories import AppointmentFactory, PatientFactory
 
 # Monday 7 January 2030, 09:00 UTC.
 MONDAY_9 = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)
@@ -26,23 +25,6 @@ def shown_ids(response) -> set[int]:
 
 def form_errors(response) -> str:
     return str(response.context["adminform"].form.errors)
-
-
-@pytest.fixture
-def browser():
-    """browser(user) -> a django.test.Client with that user's session (the admin's way in)."""
-
-    def make(user) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return make
-
-
-@pytest.fixture
-def superuser(db):
-    return UserFactory(username="root", tenant=None, role="", is_superuser=True, is_staff=True)
 
 
 @pytest.fixture

@@ -24,7 +24,13 @@ from bench.locust_stats import AGGREGATED, read_stats_csv
 from keneyapp.demo import seeding
 
 ROOT = Path(__file__).resolve().parents[2]
-TASK_ENDPOINTS = ("GET /patients", "GET /patients/{id}", "POST /patients")
+TASK_ENDPOINTS = (
+    "GET /patients",
+    "GET /patients/{id}",
+    "POST /patients",
+    "GET /appointments",
+    "POST /appointments",
+)
 
 pytestmark = pytest.mark.live_server_process
 
@@ -35,7 +41,7 @@ class SingleThreadedLiveServer(LiveServerThread):
 
 
 @pytest.fixture
-def server_url(transactional_db):
+def server_url(django_db_reset_sequences):
     shared = {c.alias: c for c in connections.all() if c.vendor == "sqlite" and c.is_in_memory_db()}
     thread = SingleThreadedLiveServer("127.0.0.1", StaticFilesHandler, connections_override=shared)
     thread.daemon = True
@@ -54,7 +60,8 @@ def server_url(transactional_db):
 
 
 @pytest.fixture
-def demo_data(transactional_db):
+def demo_data(django_db_reset_sequences):
+    # Fresh sequences: the guide's create_appointment books patient id 1, the first clinic's.
     first, _ = (seeding.ensure_clinic(spec) for spec in seeding.DEMO_CLINICS)
     seeding.top_up_patients(tenant=first, target=30)
     return first
