@@ -4,6 +4,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from appointments.models import Appointment
+from tests.error_shape import assert_error as assert_error  # re-exported for this folder's tests
 
 LIST_URL = "/api/v1/appointments"
 AVAILABILITY_URL = "/api/v1/appointments/availability"
@@ -45,26 +46,6 @@ def book(client, patient, when: str, *, provider=None, duration: int | None = No
 def at(zone: ZoneInfo, *args) -> datetime:
     """An aware datetime: at(DAKAR, 2030, 1, 7, 9) is 09:00 clinic time on 7 January 2030."""
     return datetime(*args, tzinfo=zone)
-
-
-def assert_error(response, status: int, *, fields: tuple[str, ...] = (), code: str | None = None) -> dict:
-    """The response is JSON in the API's error shape, and names exactly `fields` when given."""
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert body["status"] == status
-    assert isinstance(body["code"], str) and body["code"]
-    assert isinstance(body["detail"], str) and body["detail"]
-    if code is not None:
-        assert body["code"] == code, body
-    if fields:
-        assert set(body["fields"]) == set(fields), body
-        for problems in body["fields"].values():
-            assert problems
-            for problem in problems:
-                assert set(problem) == {"code", "message"}
-                assert problem["message"]
-    return body
 
 
 def field_codes(body: dict, field: str) -> set[str]:
