@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from keneyapp.accounts.roles import Role
 from keneyapp.accounts.tokens import issue_access_token
+from keneyapp.core.caching import cache_service
 from tests.factories import TenantFactory, UserFactory
 
 
@@ -32,9 +33,12 @@ def _static_files_without_collectstatic(settings):
 
 @pytest.fixture(autouse=True)
 def _clean_cache():
+    # Both levels: the shared cache and this process's in-memory level of the cache service.
     cache.clear()
+    cache_service.l1.clear()
     yield
     cache.clear()
+    cache_service.l1.clear()
 
 
 @pytest.fixture

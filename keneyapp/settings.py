@@ -176,6 +176,13 @@ else:
             "KEY_PREFIX": "keneyapp",
         }
     }
+# The two-level cache service (keneyapp/core/caching): the in-process level's bounds, the size from
+# which values are compressed, and the size above which a value is served uncached.
+CACHE_L1_MAX_ENTRIES = env_int("CACHE_L1_MAX_ENTRIES", 10_000)
+CACHE_L1_MAX_BYTES = env_int("CACHE_L1_MAX_BYTES", 64 * 1024 * 1024)
+CACHE_L1_MAX_SECONDS = env_int("CACHE_L1_MAX_SECONDS", 30)
+CACHE_COMPRESS_MIN_BYTES = env_int("CACHE_COMPRESS_MIN_BYTES", 1024)
+CACHE_MAX_VALUE_BYTES = env_int("CACHE_MAX_VALUE_BYTES", 1024 * 1024)
 
 # --- Celery -------------------------------------------------------------------------------------
 # No broker configured means the embedded mode: tasks run eagerly, in the caller's process.
