@@ -268,6 +268,7 @@ def run(plan: Plan, out_dir: Path, clock: Clock) -> int:
     services.remove_load_test_appointments(plan.database_url)
     clock.say(f"seeding up to {plan.patients:,} patients and {plan.appointments:,} appointments")
     seeded = seed(plan, env, clock)
+    services.empty_redis_database(plan.redis_url)
     dataset = {**services.dataset_facts(plan.database_url), **seeded}
     measured = dataset["patients_by_clinic"].get("keney-demo", 0)
     dataset["summary"] = (

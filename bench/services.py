@@ -136,6 +136,17 @@ def remove_load_test_appointments(url: str) -> int:
         return conn.execute("DELETE FROM appointments_appointment WHERE created_by_id IS NOT NULL").rowcount
 
 
+def empty_redis_database(url: str) -> None:
+    """Empty the bench's own Redis database (never a shared one: the URL names its number). The
+    seeding and the clean-up of earlier load tests write with SQL, past the cache's invalidation,
+    so every run starts with a cold, correct cache."""
+    client = redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+
+
 class ConnectionCounter:
     """Connections to one database, from pg_stat_activity: open ones, and those in use (not idle)."""
 
