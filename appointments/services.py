@@ -21,6 +21,7 @@ from appointments.models import Appointment, AppointmentStatus
 from appointments.status_rules import action_for_status, can_transition
 from keneyapp.accounts.models import Tenant, User
 from keneyapp.accounts.roles import role_can
+from keneyapp.core.caching import bump_on_commit, clinic_namespace
 from keneyapp.core.errors import ConflictError
 from patients.selectors import patient_get
 
@@ -147,6 +148,7 @@ def appointment_book(
         created_by=created_by,
     )
     _save_holding_time(appointment, zone)
+    bump_on_commit(clinic_namespace(tenant.pk, "dashboard"))
     return BookingResult(appointment, _outside_working_hours(appointment, zone))
 
 
@@ -209,6 +211,7 @@ def appointment_update(
     elif "status" in changes:
         appointment.status = changes["status"]
     _save_holding_time(appointment, zone)
+    bump_on_commit(clinic_namespace(appointment.tenant_id, "dashboard"))
     return BookingResult(appointment, _outside_working_hours(appointment, zone))
 
 
@@ -223,4 +226,5 @@ def appointment_cancel(*, appointment: Appointment, actor: User, reason: str) ->
     if appointment.status != AppointmentStatus.CANCELLED:
         _apply_cancellation(appointment, reason)
         appointment.save(update_fields=["status", "cancelled_at", "cancellation_reason", "updated_at"])
+        bump_on_commit(clinic_namespace(appointment.tenant_id, "dashboard"))
     return appointment

@@ -64,6 +64,7 @@ ENDPOINTS = (
         "/api/v1/appointments/{appointment}/cancel",
         {"reason": "Counted."},
     ),
+    Probe("GET /dashboard/stats", "get", "/api/v1/dashboard/stats"),
     Probe("GET /healthz", "get", "/healthz"),
 )
 

@@ -26,7 +26,7 @@ GUIDE_TARGETS = (
     Target("GET /patients", 200),
     Target("GET /patients/{id}", 100),
     Target("POST /patients", 300),
-    Target("GET /dashboard/stats", 500, built=False),
+    Target("GET /dashboard/stats", 500),
     Target("GET /appointments", 200),
     Target("WebSocket message", 50, built=False),
 )

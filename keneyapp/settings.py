@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "keneyapp.core",
     "keneyapp.accounts",
     "keneyapp.demo",
+    "keneyapp.dashboard",
     "patients",
     "appointments",
     "messaging",
@@ -183,6 +184,9 @@ CACHE_L1_MAX_BYTES = env_int("CACHE_L1_MAX_BYTES", 64 * 1024 * 1024)
 CACHE_L1_MAX_SECONDS = env_int("CACHE_L1_MAX_SECONDS", 30)
 CACHE_COMPRESS_MIN_BYTES = env_int("CACHE_COMPRESS_MIN_BYTES", 1024)
 CACHE_MAX_VALUE_BYTES = env_int("CACHE_MAX_VALUE_BYTES", 1024 * 1024)
+# Patient detail and first list pages served from the cache (patients/cache.py); 0 turns it off,
+# e.g. to benchmark with and without it. Writes invalidate either way.
+CACHE_API_RESPONSES = env_bool("CACHE_API_RESPONSES", True)
 
 # --- Celery -------------------------------------------------------------------------------------
 # No broker configured means the embedded mode: tasks run eagerly, in the caller's process.
@@ -216,6 +220,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_TASK_ROUTES = {
     "appointments.send_appointment_reminders": {"queue": "default"},
+    "dashboard.warm_dashboard_cache": {"queue": "low"},
 }
 CELERY_TIMEZONE = "UTC"
 

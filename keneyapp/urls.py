@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("keneyapp.accounts.urls")),
     path("", include("patients.urls")),
     path("", include("appointments.urls")),
+    path("", include("keneyapp.dashboard.urls")),
 ]
 
 urlpatterns = [

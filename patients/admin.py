@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 
 from keneyapp.core.admin import ConstraintValidatingFormMixin, TenantScopedAdmin
 from patients import selectors, services
+from patients.cache import invalidate_patients
 from patients.models import Patient
 
 
@@ -51,7 +52,14 @@ class PatientAdmin(TenantScopedAdmin):
         if not change:
             obj.created_by = request.user
         services.patient_prepare_admin_save(obj)
+        # The save invalidates the clinic's cached reads; when a platform admin moves the patient
+        # to another clinic, the former clinic's reads must miss too.
+        moved_from = None
+        if change and "tenant" in form.changed_data:
+            moved_from = Patient.objects.filter(pk=obj.pk).values_list("tenant_id", flat=True).first()
         super().save_model(request, obj, form, change)
+        if moved_from is not None and moved_from != obj.tenant_id:
+            invalidate_patients(tenant_id=moved_from, patient_id=obj.pk)
 
     def delete_model(self, request, obj):
         services.patient_soft_delete(patient=obj)

@@ -12,7 +12,7 @@ from keneyapp.accounts.permissions import IsClinicStaff, RolePermission
 from keneyapp.core.field_selection import parse_fields, parse_ordering
 from keneyapp.core.pagination import page_response, parse_page_request
 from keneyapp.core.serializers import validated_input
-from patients import selectors, services
+from patients import cache, selectors, services
 from patients.serializers import PatientInput, PatientOutput
 
 FIELDS_PARAMETER = OpenApiParameter(
@@ -74,7 +74,7 @@ class PatientListApi(PatientAccessMixin, APIView):
         if "\x00" in search:  # PostgreSQL refuses NUL in a text parameter: a 500, not "no match"
             error = ErrorDetail("Null characters are not allowed.", code="null_characters_not_allowed")
             raise ValidationError({"search": [error]})
-        items, total = selectors.patient_page(
+        items, total = cache.cached_patient_page(
             tenant=request.user.tenant,
             search=search,
             ordering=ordering,
@@ -99,7 +99,7 @@ class PatientDetailApi(PatientAccessMixin, APIView):
     @extend_schema(operation_id="patients_retrieve", parameters=[FIELDS_PARAMETER], responses=PatientOutput)
     def get(self, request, pk: int):
         fields = parse_fields(request.query_params, allowed=selectors.PATIENT_FIELDS)
-        row = selectors.patient_values(tenant=request.user.tenant, patient_id=pk, fields=fields)
+        row = cache.cached_patient_values(tenant=request.user.tenant, patient_id=pk, fields=fields)
         if row is None:
             raise Http404
         self.check_object_permissions(request, row)

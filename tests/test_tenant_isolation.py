@@ -19,6 +19,9 @@ API_PREFIX = "api/v1/"
 PUBLIC_ROUTES = {"auth-login", "auth-refresh"}
 # Routes about the caller only (their own profile and tokens): no other clinic's data is reachable.
 CALLER_ROUTES = {"auth-me", "auth-logout"}
+# Routes about the caller's clinic as a whole (no id in the path or the query): proven below to
+# count only the caller's clinic, however much another clinic holds.
+CLINIC_ROUTES = {"dashboard-stats"}
 # Routes addressing one object: how to make that object in a given clinic.
 OBJECT_ROUTES: dict[str, Callable] = {
     "patient-detail": lambda tenant: PatientFactory(tenant=tenant, first_name="Zébulon", last_name="Secret"),
@@ -108,7 +111,12 @@ def url_of(route: str, pk: int | None = None) -> str:
 
 def test_every_api_route_is_classified():
     classified = (
-        PUBLIC_ROUTES | CALLER_ROUTES | set(OBJECT_ROUTES) | set(LIST_ROUTES) | set(ID_PARAMETER_ROUTES)
+        PUBLIC_ROUTES
+        | CALLER_ROUTES
+        | CLINIC_ROUTES
+        | set(OBJECT_ROUTES)
+        | set(LIST_ROUTES)
+        | set(ID_PARAMETER_ROUTES)
     )
     unclassified = sorted(set(api_routes()) - classified)
     assert not unclassified, f"Prove tenant isolation for these routes in this file: {unclassified}"
@@ -189,3 +197,21 @@ def test_ids_of_another_clinic_in_parameters_are_refused(api, doctor, other_clin
     refused = {key for key in data if key.endswith("_id")} & set(response.json()["fields"])
     assert refused, response.json()
     assert Appointment.objects.count() == before
+
+
+def test_the_dashboard_never_counts_another_clinics_rows(api, doctor, other_clinic):
+    from django.utils import timezone
+
+    for _ in range(2):
+        AppointmentFactory(tenant=other_clinic, appointment_date=timezone.now())
+    api(UserFactory(tenant=other_clinic)).get("/api/v1/dashboard/stats")  # theirs is cached now
+    body = api(doctor).get("/api/v1/dashboard/stats").json()
+    assert body["clinic"]["id"] == doctor.tenant_id
+    assert body["patients"]["total"] == 0
+    assert sum(body["appointments"]["today"].values()) == 0
+    # Control: the same rows in our clinic are counted.
+    AppointmentFactory(tenant=doctor.tenant, appointment_date=timezone.now())
+    from keneyapp.core.caching import cache_service, clinic_namespace
+
+    cache_service.bump(clinic_namespace(doctor.tenant_id, "dashboard"))
+    assert api(doctor).get("/api/v1/dashboard/stats").json()["patients"]["total"] == 1

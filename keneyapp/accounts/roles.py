@@ -32,6 +32,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "schedules.add": frozenset({Role.ADMIN}),
     "schedules.change": frozenset({Role.ADMIN}),
     "schedules.delete": frozenset({Role.ADMIN}),
+    "dashboard.view": ALL_STAFF,
 }
 
 

@@ -16,6 +16,7 @@ from keneyapp.accounts.models import Tenant, User
 from keneyapp.accounts.roles import Role
 from keneyapp.core.text import fold_for_search
 from keneyapp.demo.bulk_insert import insert_rows
+from patients.cache import invalidate_patients
 from patients.models import Patient, Sex
 from patients.services import allocate_record_numbers, format_record_number, patient_search_text
 
@@ -191,4 +192,6 @@ def top_up_patients(*, tenant: Tenant, target: int, progress=None) -> int:
         added += batch
         if progress:
             progress(added, missing)
+    if added:
+        invalidate_patients(tenant_id=tenant.pk)
     return added

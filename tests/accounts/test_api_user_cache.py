@@ -1,10 +1,10 @@
 """The user behind a token is cached between requests, and admin changes apply at once."""
 
 import pytest
-from django.core.cache import cache
 
 from keneyapp.accounts.api_users import _key
 from keneyapp.accounts.roles import Role
+from keneyapp.core.caching import cache_service
 
 pytestmark = pytest.mark.django_db
 ME = "/api/v1/auth/me"
@@ -19,7 +19,7 @@ def test_a_second_request_reads_the_user_from_the_cache(api, doctor, django_asse
 
 def test_the_cached_entry_holds_no_password_hash(api, doctor):
     api(doctor).get(ME)
-    entry = cache.get(_key(doctor.pk))
+    entry = cache_service.get(_key(doctor.pk))
     assert entry["user"]["username"] == "alice"
     assert "password" not in entry["user"]
 
@@ -57,5 +57,15 @@ def test_a_change_made_outside_the_admin_applies_once_the_entry_expires(api, doc
     client.get(ME)
     type(doctor).objects.filter(pk=doctor.pk).update(is_active=False)
     assert client.get(ME).status_code == 200  # still cached: the documented bound
-    cache.delete(_key(doctor.pk))  # what AUTH_USER_CACHE_SECONDS does
+    cache_service.delete(_key(doctor.pk))  # what AUTH_USER_CACHE_SECONDS does
     assert client.get(ME).status_code == 401
+
+
+def test_with_redis_unreachable_every_request_reads_the_database_and_succeeds(api, doctor, monkeypatch):
+    client = api(doctor)
+    client.get(ME)
+    monkeypatch.setattr(cache_service, "versions", lambda namespaces: None)  # what an outage looks like
+    type(doctor).objects.filter(pk=doctor.pk).update(first_name="Fresh")
+    response = client.get(ME)
+    assert response.status_code == 200
+    assert response.json()["first_name"] == "Fresh"  # read from the database, not the stale entry

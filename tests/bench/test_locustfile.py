@@ -25,6 +25,7 @@ from keneyapp.demo import seeding
 
 ROOT = Path(__file__).resolve().parents[2]
 TASK_ENDPOINTS = (
+    "GET /dashboard/stats",
     "GET /patients",
     "GET /patients/{id}",
     "POST /patients",

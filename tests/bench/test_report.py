@@ -34,6 +34,7 @@ GUIDE_ROWS = [
     ("GET", "/api/v1/patients/{id}", 2000, 0, 9, 15, 22, 33.3),  # target 100: 15 <= 25, a pass
     ("POST", "/api/v1/patients", 1000, 0, 20, 28, 40, 16.7),  # target 300: 28 <= 30, the aim
     ("GET", "/api/v1/appointments", 2000, 0, 11, 19, 30, 33.3),  # target 200: 19 <= 20, the aim
+    ("GET", "/api/v1/dashboard/stats", 2000, 0, 20, 40, 60, 33.3),  # target 500: 40 <= 50, the aim
     ("GET", "/api/v1/patients?fields=id&limit=100", 0, 0, 0, 0, 0, 0.0),
 ]
 COUNTS = {
@@ -95,7 +96,7 @@ def test_locust_csv_rows_are_keyed_like_the_guides_table():
     assert stats["GET /patients/{id}"].p95_ms == 15
     assert stats["GET /patients/{id}"].rps == 33.3
     assert stats["POST /patients"].p99_ms == 40
-    assert stats[AGGREGATED].requests == 8000
+    assert stats[AGGREGATED].requests == 10000
     # Rows without requests have no percentiles (Locust writes N/A or 0 for them).
     assert stats["POST /auth/login"].p50_ms is None
 
@@ -106,13 +107,14 @@ def test_passing_run_has_the_json_shape_of_the_issue():
     assert report["status"] == "pass"
     assert report["problems"] == []
     assert report["baseline_rps"] == 2000.0
-    assert report["mix_rps"] == 133.3  # the four tasks; logins and the ids page are setup
+    assert report["mix_rps"] == 166.6  # the five tasks; logins and the ids page are setup
     assert report["failures"] == 0
     assert set(report["endpoints"]) == {
         "GET /patients",
         "GET /patients/{id}",
         "POST /patients",
         "GET /appointments",
+        "GET /dashboard/stats",
     }
     figures = report["endpoints"]["GET /patients/{id}"]
     assert {k: figures[k] for k in ("p50_ms", "p95_ms", "p99_ms", "rps", "failures", "target_ms")} == {
@@ -134,7 +136,7 @@ def test_each_row_passes_at_a_quarter_and_meets_the_aim_at_a_tenth():
     assert statuses["GET /patients"] == "aim"
     assert statuses["GET /patients/{id}"] == "pass"
     assert statuses["POST /patients"] == "aim"
-    assert statuses["GET /dashboard/stats"] == "not_built"
+    assert statuses["GET /dashboard/stats"] == "aim"
     assert statuses["WebSocket message"] == "not_built"
 
 
@@ -150,8 +152,8 @@ def test_markdown_fills_the_guides_target_table():
         "| GET /patients | < 200ms | 12 / 18 / 30 ms | 50 ms | 20 ms | 50.0 | 0 | ✅ pass, aim met"
         in markdown
     )
-    assert "| GET /dashboard/stats | < 500ms | — |" in markdown
-    assert "133.3 req/s (0.067x the baseline)" in markdown
+    assert "| WebSocket message | < 50ms | — |" in markdown
+    assert "166.6 req/s (0.083x the baseline)" in markdown
 
 
 def test_a_run_with_failed_requests_says_so_at_the_top_and_is_never_a_pass():

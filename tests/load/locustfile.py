@@ -2,10 +2,9 @@
 
 `KeneyAppUser` is the guide's user with its behaviour unchanged: it logs in once in `on_start`, waits
 1 to 3 s between tasks, lists patients with weight 3 and books the guide's appointment (patient 1,
-2025-12-15 10:00 clinic time, no provider) with weight 1. The guide's `get_dashboard` (weight 2)
-comes back with the issue that builds the dashboard; until then it is left out, not faked. The
-other tasks cover the endpoints of the guide's Target Metrics table that exist
-(`GET /patients/{id}`, `POST /patients`, `GET /appointments`).
+2025-12-15 10:00 clinic time, no provider) with weight 1 and reads the dashboard with weight 2.
+The other tasks cover the rest of the guide's Target Metrics table (`GET /patients/{id}`,
+`POST /patients`, `GET /appointments`).
 
 Run it as the guide says, against a server seeded with `manage.py seed_demo`:
 
@@ -48,7 +47,9 @@ class KeneyAppUser(FastHttpUser):
     def list_patients(self):
         self.client.get("/api/v1/patients", headers=self.headers)
 
-    # @task(2) get_dashboard: GET /api/v1/dashboard/stats, added with the dashboard issue.
+    @task(2)
+    def get_dashboard(self):
+        self.client.get("/api/v1/dashboard/stats", headers=self.headers)
 
     @task(1)
     def create_appointment(self):

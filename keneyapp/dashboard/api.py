@@ -1,0 +1,28 @@
+"""Dashboard API: one thin view over the cached selector."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from keneyapp.accounts.permissions import IsClinicStaff, RolePermission
+from keneyapp.dashboard import selectors
+
+
+class DashboardStatsApi(APIView):
+    permission_classes = [IsClinicStaff, RolePermission]
+    role_actions = {"GET": "dashboard.view"}
+
+    @extend_schema(operation_id="dashboard_stats")
+    def get(self, request):
+        tenant = request.user.tenant
+        stats = selectors.dashboard_stats_cached(tenant)
+        return Response(
+            {
+                "clinic": {"id": tenant.pk, "name": tenant.name, "timezone": tenant.timezone},
+                "patients": stats["patients"],
+                "appointments": stats["appointments"],
+                "messages": {"unread": selectors.unread_messages(request.user)},
+                "documents": stats["documents"],
+                "computed_at": stats["computed_at"],
+            }
+        )

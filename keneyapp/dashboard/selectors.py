@@ -1,0 +1,113 @@
+"""The dashboard's figures for one clinic, computed in three SQL statements whatever its size,
+and their per-clinic cache.
+
+Invalidation: the patients and appointments services bump the clinic's "tenant:<id>:dashboard"
+namespace on commit, so the cached figures never outlive a write; the TTL only bounds how long the
+figures that depend on the clock alone ("today", "next 7 days") may lag, and beat re-warms them.
+"""
+
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from appointments.models import AppointmentStatus
+from appointments.selectors import appointment_filter, appointment_queryset
+from keneyapp.accounts.models import Tenant
+from keneyapp.core.caching import cache_service, clinic_namespace, get_or_compute
+from keneyapp.core.clinic_time import clinic_zone, day_start
+from keneyapp.core.row_counts import row_count
+from patients.selectors import ACTIVE_PATIENTS_COUNTER, patient_queryset
+
+DASHBOARD_TTL_SECONDS = 300  # the guide's 5 minutes; beat re-warms every 5 minutes too
+DASHBOARD_NAMESPACE = "dashboard"
+UPCOMING_DAYS = 7
+NO_SHOW_WINDOW_DAYS = 30
+
+
+def dashboard_stats(tenant: Tenant) -> dict[str, Any]:
+    """The clinic's figures, in three statements: the active-patient counter, one count of this
+    month's patients, one conditional aggregate over the appointments of the window concerned.
+
+    Days and months are the clinic's (its time zone); "next 7 days" is from now, cancelled ones
+    left out; the no-show rate is no_show / (completed + no_show) over the last 30 days, None when
+    there is neither.
+    """
+    zone = clinic_zone(tenant)
+    now = timezone.now()
+    today = now.astimezone(zone).date()
+    today_start = day_start(today, zone)
+    tomorrow_start = day_start(today + timedelta(days=1), zone)
+    month_start = day_start(today.replace(day=1), zone)
+    upcoming_end = now + timedelta(days=UPCOMING_DAYS)
+    no_show_start = now - timedelta(days=NO_SHOW_WINDOW_DAYS)
+
+    total_patients = row_count(tenant=tenant, counter=ACTIVE_PATIENTS_COUNTER)
+    new_this_month = patient_queryset(tenant=tenant).filter(created_at__gte=month_start).count()
+
+    today_q = Q(appointment_date__gte=today_start, appointment_date__lt=tomorrow_start)
+    recent_q = Q(appointment_date__gte=no_show_start, appointment_date__lt=now)
+    aggregates = {
+        f"today_{status}": Count("id", filter=today_q & Q(status=status))
+        for status in AppointmentStatus.values
+    }
+    aggregates["next_7_days"] = Count(
+        "id",
+        filter=Q(appointment_date__gte=now, appointment_date__lt=upcoming_end)
+        & ~Q(status=AppointmentStatus.CANCELLED),
+    )
+    aggregates["recent_completed"] = Count("id", filter=recent_q & Q(status=AppointmentStatus.COMPLETED))
+    aggregates["recent_no_show"] = Count("id", filter=recent_q & Q(status=AppointmentStatus.NO_SHOW))
+    # Only the rows of the three windows are read (the (tenant, appointment_date) index).
+    window = appointment_filter(
+        appointment_queryset(tenant=tenant),
+        starts_from=min(today_start, no_show_start),
+        starts_before=max(tomorrow_start, upcoming_end),
+    )
+    counts = window.aggregate(**aggregates)
+
+    seen = counts["recent_completed"] + counts["recent_no_show"]
+    return {
+        "patients": {"total": total_patients, "new_this_month": new_this_month},
+        "appointments": {
+            "today": {status: counts[f"today_{status}"] for status in AppointmentStatus.values},
+            "next_7_days": counts["next_7_days"],
+            "no_show_rate_30_days": round(counts["recent_no_show"] / seen, 4) if seen else None,
+        },
+        # Documents do not exist yet (a later issue): 0 until they do, with no stub model.
+        "documents": {"total": 0},
+        "computed_at": now,
+    }
+
+
+def dashboard_cache_key(tenant_id: int) -> str | None:
+    """The clinic's key: its id in the prefix, versioned by its dashboard namespace (None when
+    the shared cache is unreachable: then nothing is cached)."""
+    return cache_service.versioned_key(
+        f"dashboard:{int(tenant_id)}:stats",
+        namespaces=[clinic_namespace(tenant_id, DASHBOARD_NAMESPACE)],
+    )
+
+
+def dashboard_stats_cached(tenant: Tenant) -> dict[str, Any]:
+    """The clinic's figures from the cache; on a miss one caller computes them (stampede guard)."""
+    return get_or_compute(
+        dashboard_cache_key(tenant.pk), lambda: dashboard_stats(tenant), DASHBOARD_TTL_SECONDS
+    )
+
+
+def dashboard_warm(tenant: Tenant) -> dict[str, Any]:
+    """Recompute the clinic's figures and store them, whatever is cached."""
+    stats = dashboard_stats(tenant)
+    cache_service.set(dashboard_cache_key(tenant.pk), stats, DASHBOARD_TTL_SECONDS)
+    return stats
+
+
+def active_clinics():
+    return Tenant.objects.filter(is_active=True).order_by("pk")
+
+
+def unread_messages(user) -> int:
+    """The caller's unread messages: 0 until messaging exists. Never cached (it is per user)."""
+    return 0
