@@ -6,7 +6,6 @@ from django.db.models import F
 from django.utils import timezone
 
 from keneyapp.accounts.models import Tenant, User
-from keneyapp.core.caching import bump_on_commit, clinic_namespace
 from keneyapp.core.text import digits_only, fold_for_search
 from patients.cache import invalidate_patients
 from patients.models import Patient, PatientNumberSequence
@@ -130,7 +129,6 @@ def patient_create(*, tenant: Tenant, created_by: User | None, data: dict) -> Pa
     patient = Patient(tenant=tenant, created_by=created_by, **values)
     refresh_search_text(patient)
     _save_or_explain(patient)  # the save invalidates the cached reads (patients/cache.py)
-    bump_on_commit(clinic_namespace(tenant.pk, "dashboard"))
     return patient
 
 
@@ -147,7 +145,6 @@ def patient_update(*, patient: Patient, data: dict) -> Patient:
         setattr(patient, name, value)
     refresh_search_text(patient)
     _save_or_explain(patient, update_fields=[*changes, "search_text", "updated_at"])  # invalidates
-    bump_on_commit(clinic_namespace(patient.tenant_id, "dashboard"))
     return patient
 
 
@@ -161,4 +158,3 @@ def patient_soft_delete(*, patient: Patient) -> None:
     patient.deleted_at = now
     # An UPDATE sends no post_save: invalidate the cached reads here.
     invalidate_patients(tenant_id=patient.tenant_id, patient_id=patient.pk)
-    bump_on_commit(clinic_namespace(patient.tenant_id, "dashboard"))

@@ -15,6 +15,7 @@ from django.utils import timezone
 from appointments.models import Appointment, AppointmentStatus, WorkingHours
 from keneyapp.accounts.models import Tenant, User
 from keneyapp.accounts.roles import CLINICAL_STAFF
+from keneyapp.core.caching import bump_on_commit, clinic_namespace
 from keneyapp.demo.bulk_insert import insert_rows
 from patients.models import Patient
 
@@ -102,4 +103,6 @@ def top_up_appointments(*, tenant: Tenant, target: int, progress=None) -> int:
         added += len(batch)
         if progress:
             progress(added, missing)
+    # COPY bypasses the booking services: the clinic's cached dashboard must recount.
+    bump_on_commit(clinic_namespace(tenant.pk, "dashboard"))
     return added
