@@ -26,8 +26,7 @@ def test_migrate_creates_an_enabled_interval_schedule_for_reminders():
     assert schedule.one_off is False
     # Often enough that a reminder goes out well inside the 24-hour window.
     assert schedule.interval.schedule.run_every.total_seconds() <= 3600
-    assert schedule.queue == "default"
-    assert schedule.priority == 5
+    assert schedule.queue == "default"  # the queue is the priority (CELERY_TASK_ROUTES)
 
 
 def test_the_scheduled_task_is_found_by_a_worker():
