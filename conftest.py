@@ -67,6 +67,21 @@ def staff_of(clinic):
 
 
 @pytest.fixture
+def nurse(staff_of):
+    return staff_of(Role.NURSE, username="nadia", first_name="Nadia", last_name="Ba")
+
+
+@pytest.fixture
+def receptionist(staff_of):
+    return staff_of(Role.RECEPTIONIST, username="rama", first_name="Rama", last_name="Diouf")
+
+
+@pytest.fixture
+def clinic_admin(staff_of):
+    return staff_of(Role.ADMIN, username="aminata", first_name="Aminata", last_name="Kane")
+
+
+@pytest.fixture
 def outsider(other_clinic):
     return UserFactory(tenant=other_clinic, role=Role.DOCTOR, username="bob")
 

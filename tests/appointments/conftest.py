@@ -21,21 +21,6 @@ def foreign_patient(other_clinic):
 
 
 @pytest.fixture
-def nurse(staff_of):
-    return staff_of(Role.NURSE, username="nadia", first_name="Nadia", last_name="Ba")
-
-
-@pytest.fixture
-def receptionist(staff_of):
-    return staff_of(Role.RECEPTIONIST, username="rama", first_name="Rama", last_name="Diouf")
-
-
-@pytest.fixture
-def clinic_admin(staff_of):
-    return staff_of(Role.ADMIN, username="aminata", first_name="Aminata", last_name="Kane")
-
-
-@pytest.fixture
 def paris_clinic(db):
     """A clinic whose zone has daylight saving: UTC+1 in winter, UTC+2 in summer."""
     return TenantFactory(name="Clinique de Paris", slug="paris", timezone="Europe/Paris")

@@ -55,3 +55,11 @@ def field_codes(body: dict, field: str) -> set[str]:
 def snapshot(appointment: Appointment) -> dict:
     """Every column of the appointment's row as stored, to prove a refused request changed nothing."""
     return Appointment.objects.filter(pk=appointment.pk).values().get()
+
+
+# Keys of an appointment in a list or detail answer; bookings add "outside_working_hours".
+ITEM_KEYS = {
+    "id", "patient", "provider", "appointment_date", "ends_at", "duration_minutes", "status", "reason",
+    "notes", "created_by", "cancelled_at", "cancellation_reason", "reminder_sent_at", "created_at",
+    "updated_at",
+}  # fmt: skip

@@ -9,26 +9,9 @@ from appointments.models import Appointment, AppointmentStatus, TimeOff
 from keneyapp.accounts.roles import Role
 from tests.factories import PatientFactory
 
-from .helpers import DAKAR, LIST_URL, at, book, detail_url, guide_body
+from .helpers import DAKAR, ITEM_KEYS, LIST_URL, at, book, detail_url, guide_body
 
-ANSWER_KEYS = {
-    "id",
-    "patient",
-    "provider",
-    "appointment_date",
-    "ends_at",
-    "duration_minutes",
-    "status",
-    "reason",
-    "notes",
-    "created_by",
-    "cancelled_at",
-    "cancellation_reason",
-    "reminder_sent_at",
-    "created_at",
-    "updated_at",
-    "outside_working_hours",
-}
+ANSWER_KEYS = ITEM_KEYS | {"outside_working_hours"}
 
 
 # --- the guide's body -------------------------------------------------------------------------

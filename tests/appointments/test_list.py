@@ -6,25 +6,7 @@ import pytest
 from appointments.models import AppointmentStatus
 from tests.factories import AppointmentFactory, PatientFactory
 
-from .helpers import DAKAR, LIST_URL, PARIS, assert_error, at, patient_appointments_url
-
-ITEM_KEYS = {
-    "id",
-    "patient",
-    "provider",
-    "appointment_date",
-    "ends_at",
-    "duration_minutes",
-    "status",
-    "reason",
-    "notes",
-    "created_by",
-    "cancelled_at",
-    "cancellation_reason",
-    "reminder_sent_at",
-    "created_at",
-    "updated_at",
-}
+from .helpers import DAKAR, ITEM_KEYS, LIST_URL, PARIS, assert_error, at, patient_appointments_url
 
 
 @pytest.fixture(params=["clinic-list", "patient-list"])

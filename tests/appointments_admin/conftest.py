@@ -5,7 +5,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from keneyapp.accounts.roles import Role
 from tests.factories import AppointmentFactory, PatientFactory
 
 # Monday 7 January 2030, 09:00 UTC.
@@ -25,21 +24,6 @@ def shown_ids(response) -> set[int]:
 
 def form_errors(response) -> str:
     return str(response.context["adminform"].form.errors)
-
-
-@pytest.fixture
-def receptionist(staff_of):
-    return staff_of(Role.RECEPTIONIST, username="rita", first_name="Rita", last_name="Desk")
-
-
-@pytest.fixture
-def nurse(staff_of):
-    return staff_of(Role.NURSE, username="nina", first_name="Nina", last_name="Soins")
-
-
-@pytest.fixture
-def clinic_admin(staff_of):
-    return staff_of(Role.ADMIN, username="adele", first_name="Adèle", last_name="Chef")
 
 
 @pytest.fixture
