@@ -72,6 +72,12 @@ def get_or_compute(
             if found is not _MISSING:
                 return found
     try:
+        if holder:
+            # Whoever held the lock before us may have stored the value between our first look
+            # and our add(): look again, or a late caller recomputes what was just computed.
+            found = service.get(key, _MISSING)
+            if found is not _MISSING:
+                return found
         value = compute()
         service.set(key, value, ttl)
     finally:
