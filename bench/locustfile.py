@@ -5,6 +5,8 @@
   is then one request in flight at a time, so the user count is the concurrency).
 - `BaselineUser`: `GET /healthz` with no wait: a trivial JSON view of the same workers, no database,
   no auth; the mix's throughput is read against it.
+- `PatientListUser`, `PatientDetailUser`: one of the guide's reads alone with no wait, for the
+  cache's effect (the same load with CACHE_API_RESPONSES on and off, each read against the baseline).
 - `BenchShape`: spawn `--users` at `--spawn-rate`, wait until every user has logged in, warm up for
   `--bench-warmup` s, reset the statistics and measure for `--bench-hold` s, then stop. Failed
   requests and user errors of the whole process, warm-up and logins included, are written to
@@ -18,7 +20,14 @@ from locust import FastHttpUser, LoadTestShape, constant, events, task
 
 from tests.load.locustfile import KeneyAppUser
 
-__all__ = ["BaselineUser", "BenchShape", "KeneyAppUser", "SaturationUser"]
+__all__ = [
+    "BaselineUser",
+    "BenchShape",
+    "KeneyAppUser",
+    "PatientDetailUser",
+    "PatientListUser",
+    "SaturationUser",
+]
 
 LOGIN_NAME = "/api/v1/auth/login"
 LOGIN_WAIT_LIMIT_SECONDS = 120
@@ -28,6 +37,27 @@ _totals = {"requests": 0, "failures": 0, "user_errors": 0, "failure_examples": [
 
 class SaturationUser(KeneyAppUser):
     wait_time = constant(0)
+
+
+class _OneReadUser(FastHttpUser):
+    """Logs in like the guide's user, then makes one of its reads only (a subclass of KeneyAppUser
+    would inherit all its tasks: Locust adds a base class's tasks to the subclass's)."""
+
+    abstract = True
+    wait_time = constant(0)
+    on_start = KeneyAppUser.on_start
+
+
+class PatientListUser(_OneReadUser):
+    @task
+    def list_patients(self):
+        KeneyAppUser.list_patients(self)
+
+
+class PatientDetailUser(_OneReadUser):
+    @task
+    def get_patient(self):
+        KeneyAppUser.get_patient(self)
 
 
 class BaselineUser(FastHttpUser):

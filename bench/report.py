@@ -236,6 +236,13 @@ def facts_table(facts: dict) -> list[str]:
     return table(["", ""], [[label(key), fact(value)] for key, value in facts.items()])
 
 
+def extra_sections(results: dict) -> list[str]:
+    lines = []
+    for section in results.get("sections", {}).values():
+        lines += [f"## {section['title']}", "", *section["markdown"], ""]
+    return lines
+
+
 def render_markdown(results: dict) -> str:
     guide = results["guide_shape"]
     base = results["baseline"]
@@ -292,6 +299,7 @@ def render_markdown(results: dict) -> str:
         "",
         *saturation_section(results),
         "",
+        *extra_sections(results),
         "## Resource utilization",
         "",
         *resources_section(results),

@@ -126,10 +126,20 @@ def build_results(
     setup: dict | None = None,
     topology: dict | None = None,
     saturation_limit_ms: float = SATURATION_P95_LIMIT_MS,
+    sections: dict | None = None,
 ) -> dict:
-    """Everything latest.json holds; latest.md is rendered from it alone."""
+    """Everything latest.json holds; latest.md is rendered from it alone.
+
+    `sections` are the measurements made outside Locust's phases (bench/cache_effect.py and the
+    like): {name: {"title", "figures", "markdown": [lines], "failures", "endpoints"?}}. Their
+    failures fail the run; their `endpoints` (figures as `endpoint_figures` gives) stand in the
+    guide's table, e.g. the "WebSocket message" row.
+    """
+    sections = sections or {}
     phases = [baseline, guide, *saturation]
-    failures = sum(p.failures for p in phases)
+    failures = sum(p.failures for p in phases) + sum(
+        section.get("failures", 0) for section in sections.values()
+    )
     user_errors = sum(p.user_errors for p in phases)
     run_failed = bool(failures or user_errors)
     baseline_stats = baseline.stats.get("GET /healthz")
@@ -141,6 +151,10 @@ def build_results(
     for key, stats in guide.mix().items():
         target = targets.get(key)
         endpoints[key] = endpoint_figures(stats, target.target_ms if target else None)
+    for section in sections.values():
+        for key, figures in section.get("endpoints", {}).items():
+            target = targets.get(key)
+            endpoints[key] = {**figures, "target_ms": target.target_ms if target else None}
     rows = []
     for target in GUIDE_TARGETS:
         figures = endpoints.get(target.endpoint)
@@ -215,6 +229,7 @@ def build_results(
         "machine": machine,
         "topology": topology or {},
         "setup": setup or {},
+        "sections": sections,
     }
 
 

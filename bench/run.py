@@ -6,7 +6,9 @@
 Steps: check PostgreSQL and Redis (never a fallback), create and migrate the bench database, seed it
 if patients are missing, count SQL statements per request on a scratch database, start deploy/start.sh
 (gunicorn, uvicorn, Celery worker and beat) in a process group of its own, then run Locust headless:
-the baseline (GET /healthz), the guide's load shape, and the saturation steps. Everything it started
+the baseline (GET /healthz), the guide's load shape, and the saturation steps; then the cache's effect
+(bench/cache_effect.py: the dashboard cold and warm, GET /patients and /patients/{id} with the response
+cache on, then again on a topology restarted with it off). Everything it started
 is stopped when it ends, fails or is interrupted (Ctrl-C, SIGTERM); then it writes
 bench/results/latest.{md,json,html}. It exits 0 only when the report says PASS.
 """
@@ -27,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import services
+from bench import cache_effect, services
 from bench.loadgen import Load, LoadFailed, run_load
 from bench.machine import machine_facts
 from bench.monitor import Monitor
@@ -71,6 +73,10 @@ class Plan:
     saturation_warmup: float
     saturation_hold: float
     refine: bool
+    cache_users: int  # the no-wait users of each cache on/off measurement
+    cache_warmup: float
+    cache_hold: float
+    dashboard_rounds: int
 
 
 def make_plan(quick: bool, env: dict[str, str]) -> Plan:
@@ -91,6 +97,10 @@ def make_plan(quick: bool, env: dict[str, str]) -> Plan:
             saturation_warmup=1,
             saturation_hold=4,
             refine=False,
+            cache_users=8,
+            cache_warmup=1,
+            cache_hold=3,
+            dashboard_rounds=5,
         )
     return Plan(
         mode="full",
@@ -105,6 +115,10 @@ def make_plan(quick: bool, env: dict[str, str]) -> Plan:
         saturation_warmup=3,
         saturation_hold=15,
         refine=True,
+        cache_users=8,
+        cache_warmup=2,
+        cache_hold=10,
+        dashboard_rounds=30,
     )
 
 
@@ -279,6 +293,7 @@ def run(plan: Plan, out_dir: Path, clock: Clock) -> int:
     query_counts = count_queries(plan, env, work, clock)
 
     web_url, asgi_url = f"http://127.0.0.1:{web_port}", f"http://127.0.0.1:{asgi_port}"
+    cache_load = make_cache_load(plan)
     topology = Topology(env=env, web_url=web_url, asgi_url=asgi_url, log_path=work / "topology.log")
     counter = services.ConnectionCounter(plan.database_url)
     redis = services.RedisWatcher(plan.redis_url)
@@ -328,6 +343,15 @@ def run(plan: Plan, out_dir: Path, clock: Clock) -> int:
         }
         pool = resources["db_pool"]
         pool["capacity"] = pool["per_process"] * pool["processes"]
+
+        clock.say(f"GET /dashboard/stats cold and warm, {plan.dashboard_rounds} rounds")
+        cache = {
+            "dashboard": cache_effect.dashboard_cold_warm(
+                web_url, plan.redis_url, rounds=plan.dashboard_rounds
+            )
+        }
+        clock.say("the response cache on: baseline, GET /patients, GET /patients/{id}")
+        cache_on = cache_effect.cache_loads("on", lambda user_class: cache_load(user_class, "on", measure)[0])
     finally:
         with deferred_signals():
             monitor.stop()
@@ -335,6 +359,16 @@ def run(plan: Plan, out_dir: Path, clock: Clock) -> int:
             topology.stop()
             counter.close()
             clock.say("stopped")
+    cache_off = measure_cache_off(plan, env, work, clock, web_url, asgi_url, cache_load)
+    cache["comparison"] = cache_effect.cache_comparison(cache_on, cache_off)
+    sections = {
+        "cache": {
+            "title": "The cache's effect",
+            "figures": cache,
+            "markdown": cache_effect.markdown_rows(cache),
+            "failures": cache["dashboard"]["failures"] + cache["comparison"]["failures"],
+        }
+    }
     removed = services.retire_load_test_patients(plan.database_url, load_test_marker())
     clock.say(f"soft-deleted the {removed:,} patients the load test created")
 
@@ -350,6 +384,7 @@ def run(plan: Plan, out_dir: Path, clock: Clock) -> int:
         dataset=dataset,
         machine=machine,
         setup={**clock.timings, "patients_created_by_the_load_test_then_soft_deleted": removed},
+        sections=sections,
         topology={**topology_facts, "server": "gunicorn gthread (WSGI), measured directly, no proxy"},
     )
     json_path, md_path = write_report(results, out_dir)
@@ -357,6 +392,54 @@ def run(plan: Plan, out_dir: Path, clock: Clock) -> int:
     clock.say(f"wrote {md_path.relative_to(ROOT)}, {json_path.name} and latest.html")
     print_summary(results)
     return 0 if results["status"] == "pass" else 1
+
+
+def make_cache_load(plan: Plan):
+    def cache_load(user_class: str, setting: str, measure):
+        name = f"cache_{setting}_{user_class.lower()}"
+        users = plan.cache_users
+        load = Load(
+            name, user_class, users, users, plan.cache_warmup, plan.cache_hold, user_class != "BaselineUser"
+        )
+        return measure(load)
+
+    return cache_load
+
+
+class _Unmonitored:
+    """The restarted topology is measured for throughput only: no resource samples."""
+
+    def watch(self, pid: int, role: str) -> None:
+        pass
+
+
+def measure_cache_off(
+    plan: Plan, env: dict, work: Path, clock: Clock, web_url: str, asgi_url: str, cache_load
+):
+    """The same loads on the same topology restarted with CACHE_API_RESPONSES=0."""
+    topology = Topology(
+        env={**env, "CACHE_API_RESPONSES": "0"},
+        web_url=web_url,
+        asgi_url=asgi_url,
+        log_path=work / "cache_off.log",
+    )
+
+    def measure(load: Load):
+        clock.say(f"locust {load.name}: {load.users} x {load.user_class}, measuring {load.hold:g}s")
+        phase, window = run_load(load, host=web_url, out_dir=work, monitor=_Unmonitored())
+        if not topology.alive():
+            raise TopologyFailed(f"the topology stopped during {load.name}:\n{topology.log_tail()}")
+        clock.say(f"  {phase.total_rps():,.1f} req/s, {phase.failures} failed requests")
+        return phase, window
+
+    try:
+        clock.say("restarting deploy/start.sh with the response cache off")
+        topology.start()
+        topology.wait_ready()
+        return cache_effect.cache_loads("off", lambda user_class: cache_load(user_class, "off", measure)[0])
+    finally:
+        with deferred_signals():
+            topology.stop()
 
 
 def print_summary(results: dict) -> None:
@@ -372,6 +455,11 @@ def print_summary(results: dict) -> None:
             f"  {key}: p50 {figures['p50_ms']} / p95 {figures['p95_ms']} / p99 {figures['p99_ms']} ms,"
             f" {figures['rps']} req/s, {figures['failures']} failures ({figures['status']})"
         )
+    for section in results.get("sections", {}).values():
+        print(f"  {section['title']}:")
+        for line in section["markdown"]:
+            if line.startswith("|") and not line.startswith("|---"):
+                print(f"    {line}")
     for problem in results["problems"]:
         print(f"  problem: {problem}")
 

@@ -184,6 +184,8 @@ CACHE_L1_MAX_BYTES = env_int("CACHE_L1_MAX_BYTES", 64 * 1024 * 1024)
 CACHE_L1_MAX_SECONDS = env_int("CACHE_L1_MAX_SECONDS", 30)
 CACHE_COMPRESS_MIN_BYTES = env_int("CACHE_COMPRESS_MIN_BYTES", 1024)
 CACHE_MAX_VALUE_BYTES = env_int("CACHE_MAX_VALUE_BYTES", 1024 * 1024)
+# Seconds between two additions of a process's hit/miss counts to the shared hash cache_stats reads.
+CACHE_STATS_FLUSH_SECONDS = env_int("CACHE_STATS_FLUSH_SECONDS", 10)
 # Patient detail and first list pages served from the cache (patients/cache.py); 0 turns it off,
 # e.g. to benchmark with and without it. Writes invalidate either way.
 CACHE_API_RESPONSES = env_bool("CACHE_API_RESPONSES", True)

@@ -72,6 +72,7 @@ def cached_patient_page(
         tenant=tenant, search=search, ordering=ordering, fields=fields, skip=skip, limit=limit
     )
     if key is not None:
+        cache_service.count_computed(key)
         cache_service.set(key, {"items": items, "total": total}, PATIENT_CACHE_SECONDS)
     return items, total
 
@@ -93,6 +94,7 @@ def cached_patient_values(*, tenant: Tenant, patient_id: int, fields: tuple[str,
             return found
     row = selectors.patient_values(tenant=tenant, patient_id=patient_id, fields=fields)
     if key is not None and row is not None:
+        cache_service.count_computed(key)
         cache_service.set(key, row, PATIENT_CACHE_SECONDS)
     return row
 

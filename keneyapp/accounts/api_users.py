@@ -42,6 +42,8 @@ def load_api_user(user_id: int) -> User | None:
             if user.tenant is None
             else {name: getattr(user.tenant, name) for name in TENANT_FIELDS},
         }
+        if key is not None:
+            cache_service.count_computed(key)
         cache_service.set(key, snapshot, ttl=settings.AUTH_USER_CACHE_SECONDS)
         return user
     return _rebuild(snapshot)

@@ -68,9 +68,11 @@ def demo_data(django_db_reset_sequences):
     return first
 
 
-def run_locust(host: str, out: Path, *, users: int, hold: float) -> subprocess.CompletedProcess:
+def run_locust(
+    host: str, out: Path, *, users: int, hold: float, classes=("KeneyAppUser", "SaturationUser")
+) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "locustfile.py")]
-    command += ["KeneyAppUser", "SaturationUser", "--headless", "--host", host]
+    command += [*classes, "--headless", "--host", host]
     command += ["--users", str(users), "--spawn-rate", str(users), "--bench-wait-logins"]
     command += ["--bench-hold", str(hold), "--bench-summary", str(out / "summary.json")]
     command += ["--csv", str(out / "run"), "--only-summary", "--loglevel", "WARNING"]
@@ -93,3 +95,18 @@ def test_a_short_headless_run_of_the_locustfile_has_no_failures(server_url, demo
     # Every user logged in and read its page of ids before the statistics were reset.
     assert summary["requests"] >= stats[AGGREGATED].requests + 2 * 4
     assert (tmp_path / "run_exceptions.csv").read_text().strip().splitlines()[1:] == []
+
+
+@pytest.mark.parametrize(
+    ("user_class", "endpoint"),
+    [("PatientListUser", "GET /patients"), ("PatientDetailUser", "GET /patients/{id}")],
+)
+def test_the_cache_comparison_users_make_their_one_read_only(
+    server_url, demo_data, tmp_path, user_class, endpoint
+):
+    result = run_locust(server_url, tmp_path, users=2, hold=2, classes=(user_class,))
+
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    stats = read_stats_csv(tmp_path / "run_stats.csv")
+    measured = {key for key, figures in stats.items() if figures.requests and key != AGGREGATED}
+    assert measured == {endpoint}

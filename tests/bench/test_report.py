@@ -3,6 +3,7 @@ run with a failed request says so at the top and is never a pass."""
 
 import json
 
+from bench.cache_effect import cache_comparison, latency_figures, markdown_rows
 from bench.locust_stats import AGGREGATED, parse_stats_csv
 from bench.report import render_markdown, write_report
 from bench.results import Phase, build_results
@@ -60,7 +61,7 @@ def phase(name, rows, *, users, user_class="KeneyAppUser", failures=0, user_erro
     )
 
 
-def results(*, guide_rows=GUIDE_ROWS, guide_failures=0, query_counts=COUNTS, saturation=None):
+def results(*, guide_rows=GUIDE_ROWS, guide_failures=0, query_counts=COUNTS, saturation=None, sections=None):
     baseline = phase(
         "baseline", [("GET", "/healthz", 40000, 0, 2, 4, 6, 2000.0)], users=16, user_class="BaselineUser"
     )
@@ -87,6 +88,7 @@ def results(*, guide_rows=GUIDE_ROWS, guide_failures=0, query_counts=COUNTS, sat
         query_counts=query_counts,
         dataset={"summary": "100,000 patients in the measured clinic (keney-demo)"},
         machine={"cores": 2, "memory_GiB": 23.6},
+        sections=sections,
     )
 
 
@@ -236,3 +238,71 @@ def test_write_report_writes_json_and_markdown(tmp_path):
 
     assert json.loads(json_path.read_text()) == report
     assert md_path.read_text().startswith("# KeneyApp benchmark: 2026-11-26 12:00 UTC")
+
+
+def cache_section(failures=0):
+    def load(rps, p50):
+        return {"rps": rps, "ratio_to_baseline": rps / 2000, "p50_ms": p50, "p95_ms": p50 * 2, "users": 8}
+
+    on = {"setting": "on", "baseline_rps": 2000.0, "failures": failures, "reads": {}}
+    off = {"setting": "off", "baseline_rps": 2000.0, "failures": 0, "reads": {}}
+    on["reads"] = {"GET /patients": load(600.0, 5.0), "GET /patients/{id}": load(900.0, 3.0)}
+    off["reads"] = {"GET /patients": load(200.0, 15.0), "GET /patients/{id}": load(450.0, 6.0)}
+    figures = {
+        "dashboard": {
+            "endpoint": "GET /dashboard/stats",
+            "rounds": 2,
+            "cold": latency_figures([40.0, 50.0]),
+            "warm": latency_figures([2.0, 3.0, 2.5, 2.0]),
+            "failures": 0,
+            "cold_to_warm_p50": 20.0,
+        },
+        "comparison": cache_comparison(on, off),
+    }
+    return {
+        "title": "The cache's effect",
+        "figures": figures,
+        "markdown": markdown_rows(figures),
+        "failures": figures["dashboard"]["failures"] + figures["comparison"]["failures"],
+    }
+
+
+def test_the_cache_section_shows_cold_and_warm_and_on_and_off_against_the_baseline():
+    data = results(sections={"cache": cache_section()})
+    assert data["status"] == "pass"
+    reads = data["sections"]["cache"]["figures"]["comparison"]["reads"]
+    assert reads["GET /patients"]["speedup"] == 3.0  # (600 / 2000) / (200 / 2000)
+    markdown = render_markdown(data)
+    assert "## The cache's effect" in markdown
+    assert "| GET /patients | 600.0 | 0.30x | 200.0 | 0.10x | **3.00x** | 5.0 / 15.0 |" in markdown
+    assert "| cold | 2 | 45.0 |" in markdown
+
+
+def test_a_failed_request_in_a_section_fails_the_run():
+    data = results(sections={"cache": cache_section(failures=2)})
+    assert data["status"] == "fail"
+    assert data["failures"] == 2
+
+
+def test_a_sections_endpoint_fills_its_row_of_the_guides_table():
+    section = {
+        "title": "Websockets",
+        "markdown": [],
+        "failures": 0,
+        "endpoints": {
+            "WebSocket message": {
+                "p50_ms": 2.0,
+                "p95_ms": 4.0,
+                "p99_ms": 6.0,
+                "rps": 10.0,
+                "failures": 0,
+                "requests": 500,
+                "avg_ms": 2.5,
+                "max_ms": 9.0,
+            }
+        },
+    }
+    row = next(
+        r for r in results(sections={"ws": section})["targets"] if r["endpoint"] == "WebSocket message"
+    )
+    assert row["status"] == "aim"  # p95 4 ms <= a tenth of 50 ms

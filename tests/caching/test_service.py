@@ -271,6 +271,33 @@ def test_an_unreachable_l2_degrades_to_misses_warns_once_and_recovers(make_servi
     assert service.versioned_key("p", namespaces=["tenant:1:x"]) is not None
 
 
+def test_a_bump_lost_in_an_outage_is_made_when_the_cache_is_back(make_service, l2, clock):
+    flaky = FlakyCache(l2)
+    writer, reader = make_service(l2=flaky), make_service()
+    key = reader.versioned_key("p", "detail", namespaces=["tenant:1:x"])
+    reader.set(key, "before the write", ttl=600)  # kept in Redis, which survives the outage
+
+    flaky.down = True
+    assert writer.bump("tenant:1:x") is False  # the write's invalidation cannot reach Redis
+    flaky.down = False
+    clock.advance(RETRY_AFTER_SECONDS)
+
+    writer.get("anything")  # the writer's first call after the outage makes the lost bump
+    assert reader.get(reader.versioned_key("p", "detail", namespaces=["tenant:1:x"])) is None
+
+
+def test_l1_is_emptied_when_the_cache_is_back(make_service, l2, clock):
+    flaky = FlakyCache(l2)
+    service = make_service(l2=flaky)
+    service.set("k", "kept in this process", ttl=600)
+    flaky.down = True
+    service.get("other")
+    flaky.down = False
+    clock.advance(RETRY_AFTER_SECONDS)
+    service.get("other")
+    assert len(service.l1) == 0
+
+
 def test_an_l2_on_a_closed_port_gives_misses_and_one_warning(make_service, caplog):
     from django_redis.cache import RedisCache
 
@@ -328,7 +355,19 @@ def test_stats_count_hits_and_misses_per_prefix_and_level(make_service):
     assert service.stats()["patient:detail:*"] == {
         "l1": {"hits": 1, "misses": 1},
         "l2": {"hits": 0, "misses": 1},
+        "source": {"computed": 0},
     }
+
+
+def test_stats_count_each_computation_of_a_cached_function(make_service):
+    service = make_service()
+
+    @service.cached(ttl=60, prefix="stats-test:double")
+    def double(number):
+        return number * 2
+
+    assert [double(1), double(1), double(2)] == [2, 2, 4]
+    assert service.stats()["stats-test:double"]["source"] == {"computed": 2}
 
 
 def test_cache_stats_command_prints_the_counts(capsys):

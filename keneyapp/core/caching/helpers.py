@@ -79,6 +79,7 @@ def get_or_compute(
             if found is not _MISSING:
                 return found
         value = compute()
+        service.count_computed(key)
         service.set(key, value, ttl)
     finally:
         if holder:

@@ -16,7 +16,10 @@ Coherence bound. A versioned read fetches its namespaces' counters from L2 (one 
 looking at L1, so once `bump()` has returned, no read started after it, in any process, serves an
 entry built on the old version: the staleness bound is zero. When L2 is unreachable, versioned reads
 bypass both levels (the counters cannot be checked). A `bump()` that fails because Redis is down is
-lost: entries built before it may be served again once Redis is back, until their TTL ends.
+remembered and made again by its process at its first successful L2 call after the outage, and every
+process empties its L1 then; until the writing process makes that call, another process may serve
+an entry Redis kept from before the write (a Redis restart keeps nothing, so only a network outage
+that Redis itself survived can do that).
 Plain keys are coherent only within the process: after `delete()`/`delete_pattern()` in one
 process, another may serve its L1 copy for up to `CACHE_L1_MAX_SECONDS`.
 
@@ -53,7 +56,6 @@ VERSION_PREFIX = "kc-v:"
 STATS_HASH = "kc-stats"
 WARNING_INTERVAL_SECONDS = 60.0
 RETRY_AFTER_SECONDS = 2.0
-STATS_FLUSH_SECONDS = 10.0
 MAX_RAW_KEY_LENGTH = 200
 
 _SAFE_KEY = re.compile(r"[A-Za-z0-9_.\-]+(?::[A-Za-z0-9_.\-]+)*")
@@ -137,9 +139,12 @@ class CacheService:
         self._retry_at = 0.0
         self._last_warning = float("-inf")
         self._down = False
+        self._lost_bumps: set[str] = set()
         self._counts: defaultdict[tuple[str, str, str], int] = defaultdict(int)
         self._unflushed: defaultdict[tuple[str, str, str], int] = defaultdict(int)
         self._last_flush = clock()
+        # How often a process adds its counts to the shared hash that `manage.py cache_stats` reads.
+        self.stats_flush_seconds = _setting(None, "CACHE_STATS_FLUSH_SECONDS", 10)
 
     @property
     def l2(self) -> BaseCache:
@@ -316,6 +321,8 @@ class CacheService:
                     if key in found:
                         return found[key]
                 value = function(*args, **kwargs)
+                if key is not None:
+                    self.count_computed(key)
                 self.set(key, value, ttl)
                 return value
 
@@ -364,8 +371,11 @@ class CacheService:
                 self._l2_call(lambda: self.l2.add(key, int(self._clock() * 1_000_000), None))
                 self._l2_call(lambda: self.l2.incr(key))
         except _Unavailable:
-            # The outage itself is warned about once a minute; each lost bump is only noted.
+            # The outage itself is warned about once a minute; each lost bump is only noted, and
+            # made again when Redis answers (see `_recover`).
             logger.info("cache: could not invalidate %s (cache unreachable)", namespace)
+            with self._state_lock:
+                self._lost_bumps.add(namespace)
             return False
         return True
 
@@ -379,12 +389,26 @@ class CacheService:
             self._mark_down(exc)
             raise _Unavailable from exc
         if self._down:
-            with self._state_lock:
-                if self._down:
-                    self._down = False
-                    self._retry_at = 0.0
-                    logger.warning("cache: shared cache reachable again; caching resumed")
+            self._recover()
         return result
+
+    def _recover(self) -> None:
+        """Redis answers again. Whatever this process cached in L1 before or during the outage may
+        rest on versions that were bumped while it could not see them, so L1 is emptied; the bumps
+        this process could not make are made now, so entries other processes kept in Redis under
+        the old versions miss too."""
+        with self._state_lock:
+            if not self._down:
+                return
+            self._down = False
+            self._retry_at = 0.0
+            lost, self._lost_bumps = self._lost_bumps, set()
+        self.l1.clear()
+        logger.warning(
+            "cache: shared cache reachable again; caching resumed (%d lost bumps replayed)", len(lost)
+        )
+        for namespace in sorted(lost):
+            self.bump(namespace)
 
     def _l2_quietly(self, operation: Callable[[], Any]) -> Any:
         try:
@@ -413,11 +437,16 @@ class CacheService:
         with self._state_lock:
             self._counts[counter] += 1
             self._unflushed[counter] += 1
-        if self._clock() - self._last_flush >= STATS_FLUSH_SECONDS:
+        if self._clock() - self._last_flush >= self.stats_flush_seconds:
             self.flush_stats()
 
+    def count_computed(self, key: str) -> None:
+        """Count one computation of the value behind `key` (a miss on both levels that went to
+        the database), so a stampede shows as several computations of one key."""
+        self._count(key, "source", "computed")
+
     def stats(self) -> dict[str, dict[str, dict[str, int]]]:
-        """This process's counts: {label: {"l1"/"l2": {"hits": n, "misses": n}}}."""
+        """This process's counts: {label: {"l1"/"l2": {"hits", "misses"}, "source": {"computed"}}}."""
         with self._state_lock:
             return _nest(self._counts)
 
@@ -472,6 +501,9 @@ def _setting(value: Any, name: str, default: Any) -> Any:
 def _nest(counts: Mapping[tuple[str, str, str], int]) -> dict[str, dict[str, dict[str, int]]]:
     nested: dict[str, dict[str, dict[str, int]]] = {}
     for (label, level, kind), count in sorted(counts.items()):
-        levels = nested.setdefault(label, {"l1": {"hits": 0, "misses": 0}, "l2": {"hits": 0, "misses": 0}})
+        levels = nested.setdefault(
+            label,
+            {"l1": {"hits": 0, "misses": 0}, "l2": {"hits": 0, "misses": 0}, "source": {"computed": 0}},
+        )
         levels[level][kind] = count
     return nested

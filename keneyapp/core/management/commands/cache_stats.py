@@ -19,13 +19,13 @@ class Command(BaseCommand):
         if not stats:
             self.stdout.write("No cache activity recorded.")
             return
-        self.stdout.write(_row("prefix", "L1 hits", "L1 misses", "L2 hits", "L2 misses", "hit %"))
+        self.stdout.write(_row("prefix", "L1 hits", "L1 misses", "L2 hits", "L2 misses", "computed", "hit %"))
         for label, levels in stats.items():
-            l1, l2 = levels["l1"], levels["l2"]
+            l1, l2, computed = levels["l1"], levels["l2"], levels["source"]["computed"]
             lookups = l1["hits"] + l1["misses"]
             hits = l1["hits"] + l2["hits"]
             rate = f"{100 * hits / lookups:.1f}" if lookups else "-"
-            self.stdout.write(_row(label, l1["hits"], l1["misses"], l2["hits"], l2["misses"], rate))
+            self.stdout.write(_row(label, l1["hits"], l1["misses"], l2["hits"], l2["misses"], computed, rate))
 
 
 def _row(label, *columns) -> str:

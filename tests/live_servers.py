@@ -1,0 +1,201 @@
+"""Real server processes for tests that need more than one process: gunicorn (the production WSGI
+server) on the test database, and a private redis-server that a test may stop and start again.
+
+The servers read the same settings module as production, from the environment given here; the
+test's own data (created with factories under `transactional_db`) is committed, so they see it.
+Stop them before the test database is flushed: a fixture that uses these must depend on
+`transactional_db` so that pytest tears it down first.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def current_database_url() -> str:
+    """The URL of the database this test runs on (pytest-django's test_<name>), for a subprocess."""
+    db = connection.settings_dict
+    if connection.vendor != "postgresql":
+        raise RuntimeError("server processes need PostgreSQL: the SQLite test database is in memory")
+    user = db.get("USER") or "postgres"
+    return f"postgresql://{user}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes
+
+    def json(self):
+        return orjson.loads(self.body)
+
+
+class LiveServer:
+    """One gunicorn process (1 worker, a few threads) serving keneyapp.wsgi on a free port."""
+
+    def __init__(self, name: str, log_dir: Path, env: dict[str, str], threads: int = 8):
+        self.name = name
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_dir / f"{name}.log"
+        command = [
+            str(BIN / "gunicorn"),
+            "keneyapp.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--workers",
+            "1",
+            "--threads",
+            str(threads),
+            "--log-level",
+            "warning",
+        ]
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT
+        )
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited:\n{self.log()}")
+            try:
+                if self.request("GET", "/healthz", timeout=1).status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.name} not ready after {timeout}s:\n{self.log()}")
+
+    def request(self, method: str, path: str, *, token: str | None = None, body=None, timeout=10):
+        data = None if body is None else orjson.dumps(body)
+        request = urllib.request.Request(self.url + path, data=data, method=method)  # noqa: S310 (loopback)
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310 (loopback)
+                return Response(answer.status, answer.read())
+        except urllib.error.HTTPError as error:
+            return Response(error.code, error.read())
+
+    def log(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+
+
+def server_env(**overrides: str) -> dict[str, str]:
+    """The environment of a server process: production settings on the test database and the
+    test's Redis, tasks run eagerly, statistics flushed at every count."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": current_database_url(),
+        "REDIS_URL": settings.REDIS_URL or "",
+        "CELERY_BROKER_URL": "",
+        "CELERY_TASK_ALWAYS_EAGER": "1",
+        "SECRET_KEY": settings.SECRET_KEY,  # tokens minted by the test are valid there
+        "DEBUG": "0",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DB_POOL_SIZE": "2",
+        "DB_MAX_OVERFLOW": "8",
+        "CACHE_STATS_FLUSH_SECONDS": "0",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(ROOT),
+    }
+    env.update(overrides)
+    return env
+
+
+def start_servers(names: list[str], log_dir: Path, env: dict[str, str]) -> list[LiveServer]:
+    servers = [LiveServer(name, log_dir, env) for name in names]
+    try:
+        for server in servers:
+            server.wait_ready()
+    except Exception:
+        for server in servers:
+            server.stop()
+        raise
+    return servers
+
+
+class PrivateRedis:
+    """A redis-server of the test's own on a free port, which the test may stop and start again."""
+
+    def __init__(self, log_dir: Path):
+        self.binary = shutil.which("redis-server")
+        if self.binary is None:
+            raise FileNotFoundError("redis-server")
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.log_dir = log_dir
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        command = [
+            self.binary,
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ]
+        command += ["--dir", str(self.log_dir)]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as conn:
+                    conn.sendall(b"PING\r\n")
+                    if conn.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"redis-server did not start on port {self.port}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+    def key_count(self) -> int:
+        with socket.create_connection(("127.0.0.1", self.port), timeout=1) as conn:
+            conn.sendall(b"DBSIZE\r\n")
+            return int(conn.recv(64).strip().lstrip(b":"))
