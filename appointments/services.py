@@ -23,6 +23,7 @@ from keneyapp.accounts.models import Tenant, User
 from keneyapp.accounts.roles import role_can
 from keneyapp.core.caching import bump_on_commit, clinic_namespace
 from keneyapp.core.errors import ConflictError
+from keneyapp.core.events import publish_on_commit, staff_group
 from patients.selectors import patient_get
 
 NO_OVERLAP_CONSTRAINT = "appointment_provider_no_overlap"
@@ -103,6 +104,24 @@ def _save_holding_time(appointment: Appointment, zone: ZoneInfo, **save_kwargs) 
         raise _conflict(clash, zone) from None
 
 
+def _announce(appointment: Appointment, event_type: str) -> None:
+    """Tell the clinic's open screens (calendars) after commit; they fetch details from the API."""
+    publish_on_commit(
+        group=staff_group(appointment.tenant_id),
+        event={
+            "type": event_type,
+            "appointment": {
+                "id": appointment.pk,
+                "patient_id": appointment.patient_id,
+                "provider_id": appointment.provider_id,
+                "appointment_date": appointment.appointment_date.isoformat(),
+                "ends_at": appointment.ends_at.isoformat(),
+                "status": appointment.status,
+            },
+        },
+    )
+
+
 def _ends_at(starts_at: datetime, duration_minutes: int) -> datetime:
     # In UTC: adding to a datetime in the clinic's zone is wall-clock arithmetic, which makes a
     # 30-minute visit at 02:30 on the autumn DST night last 90 minutes.
@@ -149,6 +168,7 @@ def appointment_book(
     )
     _save_holding_time(appointment, zone)
     bump_on_commit(clinic_namespace(tenant.pk, "dashboard"))
+    _announce(appointment, "appointment.created")
     return BookingResult(appointment, _outside_working_hours(appointment, zone))
 
 
@@ -212,6 +232,7 @@ def appointment_update(
         appointment.status = changes["status"]
     _save_holding_time(appointment, zone)
     bump_on_commit(clinic_namespace(appointment.tenant_id, "dashboard"))
+    _announce(appointment, "appointment.updated")
     return BookingResult(appointment, _outside_working_hours(appointment, zone))
 
 
@@ -227,4 +248,5 @@ def appointment_cancel(*, appointment: Appointment, actor: User, reason: str) ->
         _apply_cancellation(appointment, reason)
         appointment.save(update_fields=["status", "cancelled_at", "cancellation_reason", "updated_at"])
         bump_on_commit(clinic_namespace(appointment.tenant_id, "dashboard"))
+        _announce(appointment, "appointment.updated")
     return appointment

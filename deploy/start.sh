@@ -2,6 +2,8 @@
 # KeneyApp's production topology on this host, against PostgreSQL and Redis:
 #   web     gunicorn (WSGI, threaded workers): the HTTP API and the admin   WEB_BIND   127.0.0.1:8000
 #   asgi    uvicorn (ASGI): /ws/ (websockets)                               ASGI_BIND  127.0.0.1:8001
+#           (clients only send small JSON frames: uvicorn drops a socket sending frames above
+#           WS_MAX_FRAME_BYTES, 64 KiB, instead of buffering up to its default 16 MiB)
 #   worker  Celery worker: background tasks from the Redis broker
 #   beat    Celery beat: the periodic schedule (django-celery-beat, in the database); one per site
 # Worker counts come from the environment with defaults for a 2-core host (deploy/README.md).
@@ -72,6 +74,7 @@ trap 'exit 130' INT
 pids+=($!)
 "${BIN}uvicorn" keneyapp.asgi:application --host "$asgi_host" --port "$asgi_port" \
     --workers "$ASGI_WORKERS" --lifespan off --no-access-log --log-level "${LOG_LEVEL,,}" \
+    --ws-max-size "${WS_MAX_FRAME_BYTES:-65536}" \
     --proxy-headers --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1,::1}" &
 pids+=($!)
 "${BIN}celery" --app keneyapp worker --loglevel "$LOG_LEVEL" --concurrency "$CELERY_CONCURRENCY" \

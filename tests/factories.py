@@ -6,6 +6,7 @@ from factory.django import DjangoModelFactory
 from appointments.models import Appointment, AppointmentStatus
 from keneyapp.accounts.models import Tenant, User
 from keneyapp.accounts.roles import Role
+from messaging.models import Message
 from patients.models import Patient, Sex
 from patients.services import patient_search_text
 
@@ -80,3 +81,24 @@ class AppointmentFactory(DjangoModelFactory):
     ends_at = factory.LazyAttribute(lambda a: a.appointment_date + timedelta(minutes=a.duration_minutes))
     status = AppointmentStatus.SCHEDULED
     reason = "Check-up"
+
+
+class MessageFactory(DjangoModelFactory):
+    """A message between two staff members of one clinic (made for you unless given)."""
+
+    class Meta:
+        model = Message
+        skip_postgeneration_save = True
+
+    tenant = factory.SubFactory(TenantFactory)
+    sender = factory.SubFactory(UserFactory, tenant=factory.SelfAttribute("..tenant"))
+    receiver = factory.SubFactory(UserFactory, tenant=factory.SelfAttribute("..tenant"))
+    subject = "About a patient"
+    body = factory.Sequence(lambda n: f"Message number {n}")
+
+    @factory.post_generation
+    def _own_thread(obj, create, extracted, **kwargs):
+        # A first message is its own thread, as messaging.services.message_send makes it.
+        if create and obj.thread_id is None:
+            obj.thread_id = obj.pk
+            Message.objects.filter(pk=obj.pk).update(thread_id=obj.pk)

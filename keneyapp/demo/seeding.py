@@ -143,6 +143,39 @@ def ensure_clinic(spec: DemoClinic) -> Tenant:
     return tenant
 
 
+# Extra staff of the first clinic for the websocket benchmark (bench/websocket_latency.py): 200
+# open sockets need at least 40 people at the guide's 5 sockets per person.
+MESSAGING_STAFF_USERNAME = "demo.staff{:02d}"
+MESSAGING_STAFF_ROLES = (Role.NURSE, Role.RECEPTIONIST, Role.DOCTOR)
+
+
+def ensure_messaging_staff(*, tenant: Tenant, count: int, password: str) -> int:
+    """demo.staff01 ... demo.staffNN in `tenant` (idempotent); returns how many were added. The
+    password is hashed once for all of them (Argon2 costs ~50 ms a hash by design)."""
+    from django.contrib.auth.hashers import make_password
+
+    wanted = {MESSAGING_STAFF_USERNAME.format(n): n for n in range(1, count + 1)}
+    existing = set(User.objects.filter(username__in=wanted).values_list("username", flat=True))
+    missing = [(name, n) for name, n in wanted.items() if name not in existing]
+    if not missing:
+        return 0
+    hashed = make_password(password)
+    User.objects.bulk_create(
+        User(
+            username=name,
+            tenant=tenant,
+            role=MESSAGING_STAFF_ROLES[n % len(MESSAGING_STAFF_ROLES)],
+            first_name="Staff",
+            last_name=f"{n:02d}",
+            email=f"{name}@example.org",
+            is_staff=True,
+            password=hashed,
+        )
+        for name, n in missing
+    )
+    return len(missing)
+
+
 def generated_patients(*, tenant: Tenant, count: int, seed: int) -> list[Patient]:
     """`count` plausible patients with fresh record numbers (not yet saved)."""
     numbers = allocate_record_numbers(tenant=tenant, count=count)

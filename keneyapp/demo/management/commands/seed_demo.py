@@ -23,6 +23,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--other-appointments", type=int, default=10, help="Appointments in the second clinic."
         )
+        parser.add_argument(
+            "--messaging-staff",
+            type=int,
+            default=0,
+            help="Extra staff demo.staff01..NN (password testpass) in the first clinic, for the websocket "
+            "benchmark (40 for its 200 sockets).",
+        )
         parser.add_argument("--force", action="store_true", help="Run even with DEBUG off (benchmarks).")
 
     def handle(self, *args, force: bool, **options):
@@ -39,6 +46,10 @@ class Command(BaseCommand):
             raise CommandError("Counts must be 0 or more.")
         started = time.perf_counter()
         first, second = (seeding.ensure_clinic(spec) for spec in seeding.DEMO_CLINICS)
+        if options["messaging_staff"] > 0:
+            seeding.ensure_messaging_staff(
+                tenant=first, count=options["messaging_staff"], password=seeding.DEMO_CLINICS[0].password
+            )
         added = {"patients": 0, "appointments": 0}
         for tenant, patients, appointments in (
             (first, counts["patients"], counts["appointments"]),

@@ -1,0 +1,343 @@
+"""Messaging, measured against a running server: the guide's "WebSocket message" row and the
+messaging API's latency.
+
+- WebSocket message: `sockets` websockets held open on the ASGI URL (/ws/notifications/), 5 per
+  user (the guide's per-user limit) over the demo clinic's messaging staff demo.staff01..NN
+  (`manage.py seed_demo --messaging-staff 40` creates 40, enough for 200 sockets). The demo user
+  then sends `messages` messages one at a time, each to the next of those users, with
+  POST /api/v1/messages on the web URL; for each, the time from the POST's answer to the first of
+  the receiver's sockets getting its `message.created` event: p50 / p95 / p99. The event goes out
+  after the commit, before the answer is written, so it can arrive first: those count as 0 ms and
+  are reported (`before_answer`). Also from the request's start to the event, for reference.
+- POST /api/v1/messages: the same requests' latency (one keep-alive connection).
+- GET /api/v1/messages?box=inbox: one receiver's inbox page, `list_requests` times after a warm-up.
+
+Afterwards every receiver marks its messages read (so repeated runs keep the unread index small).
+
+    python -m bench.websocket_latency --url http://127.0.0.1:8000 --asgi-url ws://127.0.0.1:8001 \\
+        --sockets 200 --messages 300 --list-requests 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import http.client
+import json
+import math
+import time
+from urllib.parse import urlsplit
+
+DEMO_LOGIN = {"username": "testuser", "password": "testpass"}  # manage.py seed_demo's demo user
+STAFF_USERNAME = "demo.staff{:02d}"  # keneyapp.demo.seeding.MESSAGING_STAFF_USERNAME
+STAFF_PASSWORD = "testpass"  # noqa: S105 (the public demo password)
+SOCKETS_PER_USER = 5  # MAX_WS_CONNECTIONS_PER_USER's default
+WARM_UP = 5
+EVENT_TIMEOUT_SECONDS = 5.0
+
+
+class Client:
+    """One keep-alive HTTP connection with a bearer token."""
+
+    def __init__(self, base_url: str, token: str = ""):
+        parts = urlsplit(base_url)
+        self.connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        self.token = token
+
+    def call(self, method: str, path: str, body: dict | None = None) -> tuple[int, bytes, float, float]:
+        """(status, body, elapsed ms, perf_counter when the answer was read)."""
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        began = time.perf_counter()
+        try:
+            self.connection.request(method, path, body=data, headers=headers)
+        except (BrokenPipeError, ConnectionResetError):
+            # The server closed the idle keep-alive connection (while sockets were opening): the
+            # request never left, so sending it again on a new connection is safe.
+            self.connection.close()
+            began = time.perf_counter()
+            self.connection.request(method, path, body=data, headers=headers)
+        response = self.connection.getresponse()
+        payload = response.read()
+        answered = time.perf_counter()
+        return response.status, payload, (answered - began) * 1000, answered
+
+    def login(self, username: str, password: str) -> str:
+        status, data, _, _ = self.call(
+            "POST", "/api/v1/auth/login", {"username": username, "password": password}
+        )
+        if status != 200:
+            raise RuntimeError(f"login of {username} answered {status}: {data[:200]!r}")
+        self.token = json.loads(data)["access_token"]
+        return self.token
+
+    def fresh(self) -> None:
+        """Start the next phase on a new connection (the server may have closed the idle one)."""
+        self.connection.close()
+
+    def me(self) -> dict:
+        status, data, _, _ = self.call("GET", "/api/v1/auth/me")
+        if status != 200:
+            raise RuntimeError(f"GET /auth/me answered {status}")
+        return json.loads(data)
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def percentile(values: list[float], share: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]
+
+
+def summary(values: list[float]) -> dict:
+    return {
+        "samples": len(values),
+        "p50_ms": _round(percentile(values, 0.50)),
+        "p95_ms": _round(percentile(values, 0.95)),
+        "p99_ms": _round(percentile(values, 0.99)),
+        "max_ms": _round(max(values) if values else None),
+    }
+
+
+class SocketPool:
+    """The open sockets, and when each message id first arrived on any of them."""
+
+    def __init__(self):
+        self.arrivals: dict[int, float] = {}
+        self.waiters: dict[int, asyncio.Future] = {}
+        self.sockets: list = []
+        self.readers: list[asyncio.Task] = []
+        self.closed_early = 0
+
+    async def open(self, ws_url: str, token: str, count: int) -> None:
+        from websockets.asyncio.client import connect
+
+        for _ in range(count):
+            socket = await connect(
+                f"{ws_url}/ws/notifications/", subprotocols=["bearer", token], max_queue=None
+            )
+            self.sockets.append(socket)
+            self.readers.append(asyncio.create_task(self._read(socket)))
+
+    async def _read(self, socket) -> None:
+        try:
+            async for raw in socket:
+                received = time.perf_counter()
+                frame = json.loads(raw)
+                for event in frame["events"] if frame.get("type") == "batch" else [frame]:
+                    if event.get("type") != "message.created":
+                        continue
+                    message_id = event["message"]["id"]
+                    if message_id not in self.arrivals:
+                        self.arrivals[message_id] = received
+                        waiter = self.waiters.pop(message_id, None)
+                        if waiter is not None and not waiter.done():
+                            waiter.set_result(received)
+        except Exception:
+            self.closed_early += 1
+
+    async def arrival_of(self, message_id: int) -> float | None:
+        if message_id in self.arrivals:
+            return self.arrivals[message_id]
+        waiter = self.waiters.setdefault(message_id, asyncio.get_running_loop().create_future())
+        try:
+            return await asyncio.wait_for(waiter, EVENT_TIMEOUT_SECONDS)
+        except TimeoutError:
+            return None
+
+    async def close(self) -> None:
+        for socket in self.sockets:
+            await socket.close()
+        for reader in self.readers:
+            reader.cancel()
+
+
+async def _measure_events(
+    *, url: str, asgi_url: str, sender: Client, receivers: list[tuple[int, str]], sockets: int, messages: int
+) -> dict:
+    pool = SocketPool()
+    per_user = [min(SOCKETS_PER_USER, sockets - i * SOCKETS_PER_USER) for i in range(len(receivers))]
+    began = time.perf_counter()
+    for (_, token), count in zip(receivers, per_user, strict=True):
+        await pool.open(asgi_url, token, count)
+    connect_seconds = time.perf_counter() - began
+    await asyncio.sleep(0.5)  # let every socket join its groups
+    sender.fresh()
+    answer_to_event, start_to_event, post_ms, failures, lost, early = [], [], [], 0, 0, 0
+    try:
+        for index in range(WARM_UP + messages):
+            receiver_id, _ = receivers[index % len(receivers)]
+            body = {"receiver_id": receiver_id, "body": f"Benchmark message {index}"}
+            status, data, elapsed_ms, answered = await asyncio.to_thread(
+                sender.call, "POST", "/api/v1/messages", body
+            )
+            if status != 201:
+                failures += 1
+                continue
+            arrived = await pool.arrival_of(json.loads(data)["id"])
+            if index < WARM_UP:
+                continue
+            post_ms.append(elapsed_ms)
+            if arrived is None:
+                lost += 1
+                continue
+            early += arrived < answered
+            answer_to_event.append(max(0.0, (arrived - answered) * 1000))
+            start_to_event.append((arrived - answered) * 1000 + elapsed_ms)
+    finally:
+        await pool.close()
+    return {
+        "sockets": len(pool.sockets),
+        "socket_users": len(receivers),
+        "connect_seconds": round(connect_seconds, 2),
+        "sockets_closed_early": pool.closed_early,
+        "messages": len(post_ms),
+        "post_failures": failures,
+        "events_lost": lost,
+        "before_answer": early,
+        "answer_to_event": summary(answer_to_event),
+        "post_start_to_event": summary(start_to_event),
+        "post_messages": summary(post_ms),
+        "url": url,
+        "asgi_url": asgi_url,
+    }
+
+
+def inbox_latency(client: Client, *, requests: int) -> dict:
+    timings, failures = [], 0
+    client.fresh()
+    for index in range(WARM_UP + requests):
+        status, _, elapsed_ms, _ = client.call("GET", "/api/v1/messages?box=inbox&limit=50")
+        if status != 200:
+            failures += 1
+        elif index >= WARM_UP:
+            timings.append(elapsed_ms)
+    return {**summary(timings), "failures": failures}
+
+
+def measure(
+    url: str,
+    *,
+    asgi_url: str,
+    token: str = "",
+    username: str = DEMO_LOGIN["username"],
+    password: str = DEMO_LOGIN["password"],
+    sockets: int = 200,
+    messages: int = 300,
+    list_requests: int = 200,
+) -> dict:
+    """The figures, as a dict (see markdown_rows). HTTP goes to the web URL, sockets to the ASGI
+    URL (ws://...; http:// is accepted and turned into ws://)."""
+    asgi_url = asgi_url.replace("http://", "ws://", 1).replace("https://", "wss://", 1).rstrip("/")
+    sender = Client(url, token)
+    receiver_clients: list[Client] = []
+    try:
+        if not token:
+            sender.login(username, password)
+        users = math.ceil(sockets / SOCKETS_PER_USER)
+        receivers = []
+        for number in range(1, users + 1):
+            client = Client(url)
+            receiver_clients.append(client)
+            receivers.append((None, client.login(STAFF_USERNAME.format(number), STAFF_PASSWORD)))
+        receivers = [
+            (client.me()["id"], token) for client, (_, token) in zip(receiver_clients, receivers, strict=True)
+        ]
+        figures = asyncio.run(
+            _measure_events(
+                url=url,
+                asgi_url=asgi_url,
+                sender=sender,
+                receivers=receivers,
+                sockets=sockets,
+                messages=messages,
+            )
+        )
+        figures["inbox"] = inbox_latency(receiver_clients[0], requests=list_requests)
+        for client in receiver_clients:
+            client.fresh()
+            client.call("POST", "/api/v1/messages/read-all")
+    finally:
+        sender.close()
+        for client in receiver_clients:
+            client.close()
+    return figures
+
+
+def markdown_rows(figures: dict) -> list[str]:
+    rows = [
+        ("WebSocket message (POST answered → event received)", figures["answer_to_event"]),
+        ("WebSocket message (POST sent → event received)", figures["post_start_to_event"]),
+        ("POST /messages", figures["post_messages"]),
+        ("GET /messages?box=inbox&limit=50", figures["inbox"]),
+    ]
+    return [
+        f"Messaging with {figures['sockets']} open websockets ({figures['socket_users']} users x 5), "
+        f"{figures['messages']} messages one at a time, each to the next user; "
+        f"{figures['events_lost']} events lost, {figures['post_failures']} failed POSTs, "
+        f"{figures['before_answer']} events arrived before the POST's answer (counted as 0 ms):",
+        "",
+        "| What | Samples | p50 ms | p95 ms | p99 ms | max ms |",
+        "|---|---|---|---|---|---|",
+        *(
+            f"| {name} | {row['samples']} | {_n(row['p50_ms'])} | {_n(row['p95_ms'])} | "
+            f"{_n(row['p99_ms'])} | {_n(row['max_ms'])} |"
+            for name, row in rows
+        ),
+    ]
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def _n(value) -> str:
+    return "—" if value is None else f"{value:,.2f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="WebSocket message latency (POST answered -> event) with many open sockets, and the "
+        "messaging API's latency, against a running server."
+    )
+    parser.add_argument("--url", required=True, help="the web base URL, e.g. http://127.0.0.1:8000")
+    parser.add_argument(
+        "--asgi-url", required=True, help="the ASGI base URL for /ws/, e.g. ws://127.0.0.1:8001"
+    )
+    parser.add_argument(
+        "--token", default="", help="the sender's access token; without it, log in as --username"
+    )
+    parser.add_argument("--username", default=DEMO_LOGIN["username"])
+    parser.add_argument("--password", default=DEMO_LOGIN["password"])
+    parser.add_argument(
+        "--sockets",
+        type=int,
+        default=200,
+        help="open sockets, 5 per user (needs sockets/5 demo.staffNN users)",
+    )
+    parser.add_argument("--messages", type=int, default=300, help="messages sent (latency samples)")
+    parser.add_argument("--list-requests", type=int, default=200)
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of Markdown")
+    args = parser.parse_args(argv)
+    figures = measure(
+        args.url,
+        asgi_url=args.asgi_url,
+        token=args.token,
+        username=args.username,
+        password=args.password,
+        sockets=args.sockets,
+        messages=args.messages,
+        list_requests=args.list_requests,
+    )
+    print(json.dumps(figures, indent=2) if args.json else "\n".join(markdown_rows(figures)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

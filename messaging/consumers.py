@@ -1,0 +1,243 @@
+"""`/ws/notifications/`: one staff member's live events (messages, read receipts, unread count,
+the clinic's appointments).
+
+Protocol (README "Live events"):
+- Authentication: the access token as the subprotocol pair `bearer, <token>` (a browser's
+  `new WebSocket(url, ["bearer", token])`), never in the URL (URLs end up in logs). The server
+  accepts with the subprotocol `bearer`. A missing, forged or expired token, or a user without a
+  clinic, is refused before the handshake completes (HTTP 403; close code 4401 to ASGI). When the
+  token expires while the socket is open, the socket is closed with 4401: reconnect with a fresh one.
+- At most MAX_WS_CONNECTIONS_PER_USER open sockets per user, across all processes
+  (messaging/connection_slots.py); the next is accepted, then closed with 1008 "Too many connections".
+- Server -> client: JSON objects with a `type`. A burst is sent in frames of up to WS_BATCH_SIZE
+  events, `{"type": "batch", "events": [...]}`, at most one frame per WS_BATCH_INTERVAL_MS; a
+  lone event (none sent in the last interval) is sent at once, as itself.
+- Client -> server: `{"type": "ping"}` -> `{"type": "pong"}`. Anything else (malformed JSON, an
+  unknown type, a binary or oversized frame) -> `{"type": "error", "code", "detail"}`, and the socket
+  stays open. More frames than the token bucket allows -> an error event, then close 1008.
+
+A socket joins only its own user's group and its own clinic's staff group (keneyapp/core/events.py),
+so it can never receive another clinic's events. Events are notifications: the database is the
+record, and a client that reconnects catches up with GET /api/v1/messages?after_id=<last seen>.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+
+import jwt
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from keneyapp.accounts import tokens
+from keneyapp.accounts.authentication import authenticate_access_claims
+from keneyapp.accounts.roles import role_can
+from keneyapp.core.events import staff_group, user_group
+from messaging import connection_slots
+
+logger = logging.getLogger("keneyapp.messaging")
+
+SUBPROTOCOL = "bearer"
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_POLICY_VIOLATION = 1008
+TOO_MANY_CONNECTIONS = "Too many connections"
+
+
+class TokenBucket:
+    """`rate` frames per second on average, bursts of up to `burst`."""
+
+    def __init__(self, *, rate: float, burst: int):
+        self.rate, self.capacity = rate, float(burst)
+        self.tokens, self.updated = float(burst), time.monotonic()
+
+    def allow(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+def _token_from_subprotocols(subprotocols: list[str]) -> str | None:
+    if len(subprotocols) == 2 and subprotocols[0].lower() == SUBPROTOCOL and subprotocols[1]:
+        return subprotocols[1]
+    return None
+
+
+def _authenticate(token: str):
+    """(user, token expiry) for a valid access token of active clinic staff; None otherwise."""
+    try:
+        claims = tokens.read_access_token(token)
+    except tokens.InvalidToken:
+        return None
+    user = authenticate_access_claims(claims)
+    if user is None or user.tenant_id is None or not role_can(user.role or "", "messages.view"):
+        return None
+    # Signature and expiry were checked just above; only the expiry time is read here.
+    expires_at = jwt.decode(token, options={"verify_signature": False})["exp"]
+    return user, float(expires_at)
+
+
+class NotificationConsumer(AsyncWebsocketConsumer):
+    groups = []  # joined by hand once authenticated, never from the class
+
+    async def connect(self):
+        self.user = None
+        self.connection_id = uuid.uuid4().hex
+        self.joined: list[str] = []
+        self.has_slot = False
+        self.buffer: list[dict] = []
+        self.flush_task: asyncio.Task | None = None
+        self.heartbeat_task: asyncio.Task | None = None
+        self.last_frame_at = 0.0
+        # One frame of events at a time, in order (the flush timer and a full batch may race).
+        self.send_lock = asyncio.Lock()
+        self.batch_size = max(1, settings.WS_BATCH_SIZE)
+        self.batch_interval = settings.WS_BATCH_INTERVAL_MS / 1000
+        self.bucket = TokenBucket(
+            rate=settings.WS_CLIENT_FRAMES_PER_SECOND, burst=settings.WS_CLIENT_FRAME_BURST
+        )
+
+        token = _token_from_subprotocols(self.scope.get("subprotocols") or [])
+        found = await database_sync_to_async(_authenticate)(token) if token else None
+        if found is None:
+            await self.close(code=CLOSE_UNAUTHORIZED)
+            return
+        user, self.expires_at = found
+        if not await connection_slots.take_slot(user.pk, self.connection_id):
+            # Accepted first so the client sees the code and the reason (a refused handshake is
+            # only an HTTP 403, indistinguishable from a bad token).
+            await self.accept(subprotocol=SUBPROTOCOL)
+            await self.close(code=CLOSE_POLICY_VIOLATION, reason=TOO_MANY_CONNECTIONS)
+            return
+        self.user, self.has_slot = user, True
+        self.joined = [user_group(user.tenant_id, user.pk)]
+        if role_can(user.role, "appointments.view"):
+            self.joined.append(staff_group(user.tenant_id))
+        try:
+            await self._join_groups()
+        except Exception:
+            # The channel layer is unreachable: a socket that can hear nothing is refused (1011:
+            # the client retries later) and its slot is given back at once.
+            logger.warning("websocket refused: the channel layer is unavailable", exc_info=True)
+            await self.accept(subprotocol=SUBPROTOCOL)
+            await self.close(code=1011, reason="Live events unavailable")
+            return
+        await self.accept(subprotocol=SUBPROTOCOL)
+        self.heartbeat_task = asyncio.create_task(self._heartbeat())
+
+    async def disconnect(self, code):
+        for task in (self.flush_task, self.heartbeat_task):
+            if task is not None and task is not asyncio.current_task():
+                task.cancel()
+        for group in self.joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        self.joined = []
+        if self.has_slot:
+            self.has_slot = False
+            await connection_slots.release_slot(self.user.pk, self.connection_id)
+
+    async def _join_groups(self):
+        for group in self.joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+
+    async def _heartbeat(self):
+        """Keep the slot and the group memberships alive; close when the token expires."""
+        while True:
+            delay = min(settings.WS_HEARTBEAT_SECONDS, max(0.0, self.expires_at - time.time()))
+            await asyncio.sleep(delay)
+            if time.time() >= self.expires_at:
+                await self.close(code=CLOSE_UNAUTHORIZED, reason="Access token expired")
+                return
+            await connection_slots.refresh_slot(self.user.pk, self.connection_id)
+            await self._join_groups()
+
+    # --- client -> server ---------------------------------------------------------------------
+    async def receive(self, text_data=None, bytes_data=None):
+        if self.user is None:
+            return
+        if not self.bucket.allow():
+            await self._send_now({"type": "error", "code": "rate_limited", "detail": "Too many frames."})
+            await self.close(code=CLOSE_POLICY_VIOLATION, reason="Too many frames")
+            return
+        if text_data is None:
+            await self._error("binary_not_supported", "Send JSON text frames.")
+            return
+        if len(text_data) > settings.WS_CLIENT_FRAME_MAX_BYTES:
+            await self._error(
+                "frame_too_large", f"Frames are at most {settings.WS_CLIENT_FRAME_MAX_BYTES} bytes."
+            )
+            return
+        try:
+            frame = json.loads(text_data)
+        except ValueError:
+            await self._error("malformed_json", "The frame is not valid JSON.")
+            return
+        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+            await self._error("invalid_event", 'A frame is a JSON object with a "type".')
+            return
+        if frame["type"] == "ping":
+            await self._send_now({"type": "pong"})
+            return
+        await self._error(
+            "unknown_type", f"Unknown event type {frame['type'][:50]!r}; the client may send: ping."
+        )
+
+    async def _error(self, code: str, detail: str):
+        await self._send_now({"type": "error", "code": code, "detail": detail})
+
+    async def _send_now(self, event: dict):
+        await self.send(text_data=json.dumps(event, default=str))
+
+    # --- server -> client: events from the channel layer, batched --------------------------------
+    async def client_event(self, message):
+        """A `client.event` from keneyapp.core.events.publish_*: queue it for this socket."""
+        if self.user is None:
+            return
+        self.buffer.append(message["event"])
+        if len(self.buffer) >= self.batch_size:
+            await self._flush()
+        elif self.flush_task is None:
+            wait = self.last_frame_at + self.batch_interval - time.monotonic()
+            if wait <= 0:
+                await self._flush()  # a lone event: nothing went out within the interval
+            else:
+                self.flush_task = asyncio.create_task(self._flush_later(wait))
+
+    async def _flush_later(self, wait: float):
+        await asyncio.sleep(wait)
+        self.flush_task = None
+        await self._flush()
+
+    async def _flush(self):
+        if self.flush_task is not None and self.flush_task is not asyncio.current_task():
+            self.flush_task.cancel()
+            self.flush_task = None
+        async with self.send_lock:
+            await self._send_buffered()
+
+    async def _send_buffered(self):
+        while self.buffer:
+            events, self.buffer = self.buffer[: self.batch_size], self.buffer[self.batch_size :]
+            frame = events[0] if len(events) == 1 else {"type": "batch", "events": events}
+            self.last_frame_at = time.monotonic()
+            await self._send_now(frame)
+            if len(self.buffer) < self.batch_size:
+                break
+        if self.buffer and self.flush_task is None:
+            # What is left waits for the next interval (or for the batch to fill up).
+            self.flush_task = asyncio.create_task(self._flush_later(self.batch_interval))
+
+
+class UnknownRouteConsumer(AsyncWebsocketConsumer):
+    """Any other path under /ws/: refused at the handshake (403), never an unhandled error."""
+
+    async def connect(self):
+        await self.close(code=4404)

@@ -1,0 +1,89 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+# The longest body accepted (characters): a long clinical note fits, a pasted document does not
+# (documents have their own app). Settable, see MESSAGE_BODY_MAX_CHARS in settings.
+SUBJECT_MAX_LENGTH = 200
+
+
+class MessageStatus(models.TextChoices):
+    # Written, not yet seen by the receiver.
+    SENT = "sent", "Sent"
+    # The receiver's client fetched it from the API (list, detail or catch-up). A push over a
+    # websocket does not count: the socket is a notification, the API read is the proof.
+    DELIVERED = "delivered", "Delivered"
+    READ = "read", "Read"
+
+
+UNREAD = ~Q(status=MessageStatus.READ)
+
+
+class Message(models.Model):
+    """A message from one staff member to another of the same clinic, optionally about a patient.
+
+    `thread` is the id of the conversation's first message (a first message is its own thread);
+    a reply belongs to its parent's thread.
+    """
+
+    # No single-column tenant index: the composite indexes below all lead with it.
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="+", db_index=False)
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    receiver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    patient = models.ForeignKey(
+        "patients.Patient",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        help_text="The patient the message is about, if any.",
+    )
+    thread = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    subject = models.CharField(max_length=SUBJECT_MAX_LENGTH, blank=True)
+    body = models.TextField()
+    status = models.CharField(max_length=10, choices=MessageStatus.choices, default=MessageStatus.SENT)
+    is_urgent = models.BooleanField(default=False)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    # When the urgent notification email was claimed for sending (messaging/tasks.py): set once,
+    # atomically, so a retried or duplicated task never emails twice.
+    urgent_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(name="message_not_to_self", condition=~Q(sender=models.F("receiver"))),
+            models.CheckConstraint(
+                name="message_read_has_read_at",
+                condition=~Q(status=MessageStatus.READ) | Q(read_at__isnull=False),
+            ),
+        ]
+        indexes = [
+            # The guide's receiver index, tenant first: the inbox, newest first, and catch-up
+            # (after_id) both walk it.
+            models.Index(fields=["tenant", "receiver", "id"], name="idx_message_inbox"),
+            # The guide's status index, as the unread count and ?unread=true read it: partial, so
+            # it holds only the unread rows and stays small however long the history.
+            models.Index(fields=["tenant", "receiver", "id"], name="idx_message_unread", condition=UNREAD),
+            models.Index(fields=["tenant", "sender", "id"], name="idx_message_sent"),
+            models.Index(fields=["tenant", "thread", "id"], name="idx_message_thread"),
+            # The urgent-notification task's lookup is by primary key; nothing else reads patient
+            # or parent often enough to index them beyond the foreign keys' needs.
+            models.Index(
+                fields=["tenant", "patient"], name="idx_message_patient", condition=Q(patient__isnull=False)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"message {self.pk} from {self.sender_id} to {self.receiver_id} ({self.status})"

@@ -1,0 +1,49 @@
+"""Input validation for messages (bodies and query parameters)."""
+
+from django.conf import settings
+from rest_framework import serializers
+
+from keneyapp.core.serializers import StrictInputSerializer
+from messaging.models import SUBJECT_MAX_LENGTH
+from messaging.selectors import BOXES
+
+MAX_ID = 2**63 - 1
+
+
+class MessageCreateInput(StrictInputSerializer):
+    receiver_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    subject = serializers.CharField(
+        max_length=SUBJECT_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
+    # Not trimmed: the text is stored as written; a body of only spaces is refused as empty.
+    body = serializers.CharField(trim_whitespace=False)
+    patient_id = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, allow_null=True)
+    parent_id = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, allow_null=True)
+    is_urgent = serializers.BooleanField(required=False, default=False)
+
+    def validate_body(self, value: str) -> str:
+        if not value.strip():
+            raise serializers.ValidationError("A message needs a body.", code="blank")
+        limit = settings.MESSAGE_BODY_MAX_CHARS
+        if len(value) > limit:
+            raise serializers.ValidationError(
+                f"At most {limit} characters (this one has {len(value)}).", code="max_length"
+            )
+        return value
+
+
+class MessageListQuery(serializers.Serializer):
+    """Query parameters of GET /messages; paging is parsed by keneyapp.core.pagination."""
+
+    box = serializers.ChoiceField(choices=BOXES, required=False)
+    unread = serializers.BooleanField(required=False, default=False)
+    thread = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
+    after_id = serializers.IntegerField(min_value=0, max_value=MAX_ID, required=False)
+
+    @staticmethod
+    def data_from(query_params) -> dict:
+        return {
+            name: query_params[name]
+            for name in ("box", "unread", "thread", "after_id")
+            if name in query_params
+        }

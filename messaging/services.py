@@ -1,0 +1,208 @@
+"""Writes of messages: send, mark read, mark all read, mark delivered.
+
+Each service is one transaction; the live events (keneyapp.core.events) and the urgent
+notification go out only after it commits, so no screen ever hears of a message that is not in
+the database. Read receipts are conditional UPDATEs (`... WHERE status != 'read'`): when two
+requests mark the same message read at once, the database lets exactly one of them change the
+row, and only that one sends the events, so a read is never announced twice and the unread count
+(always counted from the database, never kept as a counter) cannot drift.
+"""
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from keneyapp.accounts.models import User
+from keneyapp.core.events import publish_many_on_commit, user_group
+from messaging import selectors
+from messaging.models import UNREAD, Message, MessageStatus
+
+logger = logging.getLogger("keneyapp.messaging")
+
+
+@dataclass(frozen=True, slots=True)
+class SentMessage:
+    message: Message
+    item: dict  # as the API and the message.created event show it
+
+
+def _unread_count_event(tenant_id: int, user_id: int):
+    """The receiver's unread count, read once the change is committed (so it includes it)."""
+    return lambda: {"type": "unread.count", "count": selectors.unread_count(tenant=tenant_id, user=user_id)}
+
+
+def _resolve_receiver(sender: User, receiver_id: int) -> User:
+    receiver = selectors.messaging_staff_get(tenant=sender.tenant_id, user_id=receiver_id)
+    if receiver is None:
+        raise ValidationError({"receiver_id": ["No such staff member in this clinic."]})
+    if receiver.pk == sender.pk:
+        raise ValidationError({"receiver_id": ["You cannot send a message to yourself."]})
+    return receiver
+
+
+def _resolve_parent(sender: User, parent_id: int | None) -> Message | None:
+    if parent_id is None:
+        return None
+    parent = selectors.message_get(tenant=sender.tenant_id, user=sender, message_id=parent_id)
+    if parent is None:
+        raise ValidationError({"parent_id": ["No such message of yours to reply to."]})
+    return parent
+
+
+def _check_patient(sender: User, patient_id: int | None) -> None:
+    if patient_id is not None and not selectors.patient_exists(
+        tenant=sender.tenant_id, patient_id=patient_id
+    ):
+        raise ValidationError({"patient_id": ["No such patient in this clinic."]})
+
+
+def _check_body(body: str) -> None:
+    # The API's serializer refuses these first; the service holds the rule for every other caller.
+    if not body.strip():
+        raise ValidationError({"body": ["A message needs a body."]})
+    if len(body) > settings.MESSAGE_BODY_MAX_CHARS:
+        raise ValidationError({"body": [f"At most {settings.MESSAGE_BODY_MAX_CHARS} characters."]})
+
+
+@transaction.atomic
+def message_send(
+    *,
+    sender: User,
+    receiver_id: int,
+    body: str,
+    subject: str = "",
+    patient_id: int | None = None,
+    parent_id: int | None = None,
+    is_urgent: bool = False,
+) -> SentMessage:
+    """Store a message from `sender` to a staff member of their clinic; after commit, tell the
+    receiver's screens (message.created, unread.count) and, if urgent, queue the email."""
+    _check_body(body)
+    receiver = _resolve_receiver(sender, receiver_id)
+    parent = _resolve_parent(sender, parent_id)
+    _check_patient(sender, patient_id)
+    message = Message.objects.create(
+        tenant_id=sender.tenant_id,
+        sender_id=sender.pk,
+        receiver=receiver,
+        patient_id=patient_id,
+        parent=parent,
+        thread_id=parent.thread_id if parent is not None else None,
+        subject=subject,
+        body=body,
+        is_urgent=is_urgent,
+    )
+    if parent is None:
+        # A first message is its own thread; its id exists only now.
+        message.thread_id = message.pk
+        Message.objects.filter(pk=message.pk).update(thread_id=message.pk)
+    item = selectors.message_as_api(message.pk)  # one read, for the answer and the event
+    publish_many_on_commit(
+        [
+            (user_group(sender.tenant_id, receiver.pk), {"type": "message.created", "message": item}),
+            (user_group(sender.tenant_id, receiver.pk), _unread_count_event(sender.tenant_id, receiver.pk)),
+        ]
+    )
+    if is_urgent:
+        transaction.on_commit(lambda: _queue_urgent_notification(message.pk))
+    return SentMessage(message, item)
+
+
+def _queue_urgent_notification(message_id: int) -> None:
+    from messaging.tasks import send_urgent_notification
+
+    try:
+        send_urgent_notification.delay(message_id)
+    except Exception:
+        # The message is committed; a broker outage must not turn the send into an error.
+        logger.exception("could not queue the urgent notification of message %s", message_id)
+
+
+def _announce_read(*, tenant_id: int, reader_id: int, read: list[tuple[int, int]], read_at) -> None:
+    """message.read to each sender (their message ids), unread.count to the reader; after commit."""
+    by_sender: dict[int, list[int]] = {}
+    for message_id, sender_id in read:
+        by_sender.setdefault(sender_id, []).append(message_id)
+    deliveries = [
+        (
+            user_group(tenant_id, sender_id),
+            {
+                "type": "message.read",
+                "message_ids": ids,
+                "reader_id": reader_id,
+                "read_at": read_at.isoformat(),
+            },
+        )
+        for sender_id, ids in by_sender.items()
+    ]
+    deliveries.append((user_group(tenant_id, reader_id), _unread_count_event(tenant_id, reader_id)))
+    publish_many_on_commit(deliveries)
+
+
+@transaction.atomic
+def message_mark_read(*, message: Message, reader: User) -> Message:
+    """Mark a received message read (idempotent: an already read message is left as it was)."""
+    if message.receiver_id != reader.pk:
+        raise PermissionDenied("Only the receiver can mark a message as read.")
+    now = timezone.now()
+    changed = Message.objects.filter(
+        UNREAD, pk=message.pk, tenant_id=reader.tenant_id, receiver_id=reader.pk
+    ).update(
+        status=MessageStatus.READ, read_at=now, delivered_at=Coalesce("delivered_at", now), updated_at=now
+    )
+    if changed:
+        _announce_read(
+            tenant_id=reader.tenant_id,
+            reader_id=reader.pk,
+            read=[(message.pk, message.sender_id)],
+            read_at=now,
+        )
+    message.refresh_from_db()
+    return message
+
+
+@transaction.atomic
+def messages_mark_all_read(*, reader: User) -> int:
+    """Mark every unread message of the reader read; returns how many changed.
+
+    The unread rows are locked first (on PostgreSQL a concurrent read-all waits, then finds them
+    read and changes nothing; SQLite's IMMEDIATE transactions serialise writers anyway), so each
+    message is announced read exactly once.
+    """
+    unread = list(
+        Message.objects.filter(UNREAD, tenant_id=reader.tenant_id, receiver_id=reader.pk)
+        .select_for_update()
+        .values_list("id", "sender_id")
+    )
+    if not unread:
+        return 0
+    now = timezone.now()
+    changed = Message.objects.filter(UNREAD, pk__in=[message_id for message_id, _ in unread]).update(
+        status=MessageStatus.READ, read_at=now, delivered_at=Coalesce("delivered_at", now), updated_at=now
+    )
+    _announce_read(tenant_id=reader.tenant_id, reader_id=reader.pk, read=unread, read_at=now)
+    return changed
+
+
+def messages_mark_delivered(*, receiver: User, items: list[dict]) -> None:
+    """The receiver's client fetched these messages (API representations): the ones still `sent`
+    become `delivered`, in one UPDATE, and the answer being built shows it."""
+    ids = [
+        item["id"]
+        for item in items
+        if item["status"] == MessageStatus.SENT and item["receiver"]["id"] == receiver.pk
+    ]
+    if not ids:
+        return
+    now = timezone.now()
+    Message.objects.filter(
+        pk__in=ids, tenant_id=receiver.tenant_id, receiver_id=receiver.pk, status=MessageStatus.SENT
+    ).update(status=MessageStatus.DELIVERED, delivered_at=now, updated_at=now)
+    for item in items:
+        if item["id"] in ids:
+            item["status"], item["delivered_at"] = MessageStatus.DELIVERED, now
