@@ -31,6 +31,27 @@ def _static_files_without_collectstatic(settings):
     }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _document_bucket(django_test_environment):
+    # When the environment configures S3 (CI runs the suite against moto's server), its bucket
+    # must exist before a test stores a document; production buckets are provisioned, not created.
+    from documents.storage import ensure_bucket
+
+    ensure_bucket()
+
+
+@pytest.fixture(autouse=True)
+def _private_document_storage(settings, tmp_path_factory):
+    # Without S3, documents go to a temporary folder, never to the checkout's var/documents.
+    documents = settings.STORAGES["documents"]
+    if documents["BACKEND"].endswith("FileSystemStorage"):
+        location = str(tmp_path_factory.getbasetemp() / "documents")
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "documents": {**documents, "OPTIONS": {**documents.get("OPTIONS", {}), "location": location}},
+        }
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache():
     # Both levels: the shared cache and this process's in-memory level of the cache service.

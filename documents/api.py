@@ -1,0 +1,262 @@
+"""Documents API: thin views that parse, call one selector or service, and answer.
+
+The upload views stream the request body through DocumentUploadHandler (documents/uploads.py): it
+is installed on the request before anything reads the body, so the file goes to a temporary file
+chunk by chunk instead of into memory.
+"""
+
+from django.conf import settings
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from documents import downloads, selectors, services
+from documents.models import DocumentCategory
+from documents.serializers import (
+    DocumentOutput,
+    DocumentPresignInput,
+    DocumentUploadInput,
+    DocumentVersionInput,
+    default_title,
+)
+from documents.uploads import DocumentUploadHandler
+from keneyapp.accounts.permissions import IsClinicStaff, RolePermission
+from keneyapp.core.pagination import page_response, parse_page_request
+from keneyapp.core.serializers import validated_input
+from patients.selectors import patient_get, patient_queryset
+
+DOCUMENT_PAGE = inline_serializer(
+    "DocumentPage",
+    {
+        "items": DocumentOutput(many=True),
+        "total": serializers.IntegerField(),
+        "skip": serializers.IntegerField(),
+        "limit": serializers.IntegerField(),
+    },
+)
+
+
+class DocumentAccessMixin:
+    permission_classes = [IsClinicStaff, RolePermission]
+    role_actions: dict[str, str] = {}
+
+    def load_document(self, request, pk: int):
+        document = selectors.document_get(tenant=request.user.tenant, document_id=pk)
+        if document is None:
+            raise Http404
+        self.check_object_permissions(request, document)
+        return document
+
+
+class StreamedUploadMixin:
+    """For views that take a multipart file: stream it (see the module docstring)."""
+
+    parser_classes = [MultiPartParser]
+
+    def streamed_input(self, request, serializer_class) -> dict:
+        handler = DocumentUploadHandler(request._request)
+        # Must happen before the body is read; nothing before the view reads it (DRF views are
+        # CSRF-exempt and authenticate from the header only).
+        request._request.upload_handlers = [handler]
+        try:
+            return validated_input(serializer_class, request.data)
+        except BaseException:
+            handler.discard()
+            raise
+
+
+def _optional_id(params, name: str) -> int | None:
+    raw = params.get(name)
+    if raw in (None, ""):
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        raise ValidationError({name: [f"{name} must be a positive integer."]})
+    return int(raw)
+
+
+class DocumentListApi(DocumentAccessMixin, APIView):
+    role_actions = {"GET": "documents.view"}
+
+    @extend_schema(
+        operation_id="documents_list",
+        parameters=[
+            OpenApiParameter("skip", int, description="Rows to skip (>= 0)."),
+            OpenApiParameter("limit", int, description="Page size, 1 to 100 (default 50)."),
+            OpenApiParameter("patient_id", int),
+            OpenApiParameter("category", str, enum=DocumentCategory.values),
+        ],
+        responses=DOCUMENT_PAGE,
+    )
+    def get(self, request):
+        params = request.query_params
+        page = parse_page_request(params)
+        patient_id = _optional_id(params, "patient_id")
+        category = params.get("category") or None
+        if category is not None and category not in DocumentCategory.values:
+            raise ValidationError({"category": [f"One of: {', '.join(DocumentCategory.values)}."]})
+        tenant = request.user.tenant
+        if patient_id is not None and not patient_queryset(tenant=tenant).filter(pk=patient_id).exists():
+            raise ValidationError({"patient_id": ["No such patient."]})
+        items, total = selectors.document_page(
+            tenant=tenant, patient_id=patient_id, category=category, skip=page.skip, limit=page.limit
+        )
+        return Response(page_response(items, total=total, page=page))
+
+
+class DocumentUploadApi(StreamedUploadMixin, DocumentAccessMixin, APIView):
+    role_actions = {"POST": "documents.add"}
+
+    @extend_schema(request={"multipart/form-data": DocumentUploadInput}, responses={201: DocumentOutput})
+    def post(self, request):
+        data = self.streamed_input(request, DocumentUploadInput)
+        upload = data["file"]
+        document = services.document_upload(
+            tenant=request.user.tenant,
+            uploaded_by=request.user,
+            patient_id=data["patient_id"],
+            category=data["category"],
+            title=default_title(data.get("title", ""), services.clean_display_filename(upload.name)),
+            upload=upload,
+        )
+        return Response(
+            selectors.document_as_api(document),
+            status=status.HTTP_201_CREATED,
+            headers={"Location": f"/api/v1/documents/{document.pk}"},
+        )
+
+
+class DocumentPresignApi(DocumentAccessMixin, APIView):
+    role_actions = {"POST": "documents.add"}
+
+    @extend_schema(
+        request=DocumentPresignInput,
+        responses={
+            201: inline_serializer(
+                "DocumentPresign",
+                {
+                    "document": DocumentOutput(),
+                    "upload": inline_serializer(
+                        "PresignedPost", {"url": serializers.URLField(), "fields": serializers.DictField()}
+                    ),
+                    "expires_in": serializers.IntegerField(),
+                },
+            )
+        },
+    )
+    def post(self, request):
+        data = validated_input(DocumentPresignInput, request.data)
+        filename = services.clean_display_filename(data["filename"])
+        document, post = services.document_presign(
+            tenant=request.user.tenant,
+            uploaded_by=request.user,
+            patient_id=data["patient_id"],
+            category=data["category"],
+            title=default_title(data.get("title", ""), filename),
+            filename=filename,
+            content_type=data["content_type"],
+            size=data["size"],
+        )
+        body = {
+            "document": selectors.document_as_api(document),
+            "upload": {"url": post["url"], "fields": post["fields"]},
+            "expires_in": settings.DOCUMENT_PRESIGN_EXPIRY_SECONDS,
+        }
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class DocumentDetailApi(DocumentAccessMixin, APIView):
+    role_actions = {"GET": "documents.view", "DELETE": "documents.delete"}
+
+    @extend_schema(operation_id="documents_retrieve", responses=DocumentOutput)
+    def get(self, request, pk: int):
+        row = selectors.document_detail(tenant=request.user.tenant, document_id=pk)
+        if row is None:
+            raise Http404
+        self.check_object_permissions(request, row)
+        return Response(row)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, pk: int):
+        document = self.load_document(request, pk)
+        services.document_soft_delete(document=document)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DocumentConfirmApi(DocumentAccessMixin, APIView):
+    role_actions = {"POST": "documents.add"}
+
+    @extend_schema(request=None, responses=DocumentOutput)
+    def post(self, request, pk: int):
+        document = self.load_document(request, pk)
+        document = services.document_confirm(document=document)
+        return Response(selectors.document_as_api(document))
+
+
+class DocumentVersionsApi(StreamedUploadMixin, DocumentAccessMixin, APIView):
+    role_actions = {"GET": "documents.view", "POST": "documents.add"}
+
+    @extend_schema(operation_id="documents_versions_list", responses=DocumentOutput(many=True))
+    def get(self, request, pk: int):
+        row = selectors.document_detail(tenant=request.user.tenant, document_id=pk)
+        if row is None:
+            raise Http404
+        self.check_object_permissions(request, row)
+        return Response(row["versions"])
+
+    @extend_schema(request={"multipart/form-data": DocumentVersionInput}, responses={201: DocumentOutput})
+    def post(self, request, pk: int):
+        document = self.load_document(request, pk)  # before the body is read: 404 costs no upload
+        data = self.streamed_input(request, DocumentVersionInput)
+        document = services.document_add_version(
+            document=document, uploaded_by=request.user, upload=data["file"]
+        )
+        return Response(selectors.document_as_api(document), status=status.HTTP_201_CREATED)
+
+
+class DocumentDownloadApi(DocumentAccessMixin, APIView):
+    role_actions = {"GET": "documents.download"}
+
+    @extend_schema(
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            302: OpenApiTypes.NONE,
+        },
+        parameters=[OpenApiParameter("version", int, description="An older version (default: the latest).")],
+        description="S3: 302 to a presigned URL valid DOCUMENT_DOWNLOAD_EXPIRY_SECONDS; local: the file.",
+    )
+    def get(self, request, pk: int):
+        document = self.load_document(request, pk)
+        number = _optional_id(request.query_params, "version")
+        version = None
+        if number is not None and number != document.version:
+            version = selectors.document_version_get(document=document, version=number)
+            if version is None:
+                raise ValidationError({"version": ["No such version of this document."]})
+        return downloads.download_response(
+            document=document, user=request.user, through="api", version=version
+        )
+
+
+class PatientReportApi(APIView):
+    permission_classes = [IsClinicStaff, RolePermission]
+    role_actions = {"POST": "documents.report"}
+
+    @extend_schema(request=None, responses={202: DocumentOutput})
+    def post(self, request, pk: int):
+        patient = patient_get(tenant=request.user.tenant, patient_id=pk)
+        if patient is None:
+            raise Http404
+        self.check_object_permissions(request, patient)
+        document, _ = services.report_request(
+            tenant=request.user.tenant, requested_by=request.user, patient=patient
+        )
+        return Response(
+            selectors.document_as_api(document),
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": f"/api/v1/documents/{document.pk}"},
+        )

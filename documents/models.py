@@ -1,0 +1,133 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+ACTIVE = Q(is_deleted=False)
+
+
+class DocumentCategory(models.TextChoices):
+    LAB_RESULT = "lab_result", "Lab result"
+    IMAGING = "imaging", "Imaging"
+    REFERRAL = "referral", "Referral letter"
+    CONSENT = "consent", "Consent form"
+    PRESCRIPTION = "prescription", "Prescription"
+    REPORT = "report", "Patient summary report"
+    OTHER = "other", "Other"
+
+
+# Categories a client may upload into; `report` is written by the report task only.
+UPLOAD_CATEGORIES = tuple(value for value in DocumentCategory.values if value != DocumentCategory.REPORT)
+
+
+class DocumentStatus(models.TextChoices):
+    PENDING = "pending", "Pending"  # presigned and not confirmed yet, or a report being rendered
+    READY = "ready", "Ready"
+    REJECTED = "rejected", "Rejected"  # a report that could not be rendered
+
+
+class Document(models.Model):
+    """A file of a patient's record. The file fields describe the current (latest) version;
+    every version, the current one included, is also a DocumentVersion row."""
+
+    # No single-column tenant index: the composite indexes below all lead with it.
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="+", db_index=False)
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    category = models.CharField(max_length=20, choices=DocumentCategory.choices)
+    title = models.CharField(max_length=200)
+    # The client's file name, cleaned of path parts and control characters: for display only,
+    # never used to build a path or a key.
+    original_filename = models.CharField(max_length=255, blank=True)
+    # Chosen by the server ("documents/<clinic>/<random>"), never derived from the client's name.
+    storage_key = models.CharField(max_length=255, unique=True)
+    content_type = models.CharField("type detected from the bytes", max_length=100, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
+    status = models.CharField(max_length=10, choices=DocumentStatus.choices, default=DocumentStatus.READY)
+    version = models.PositiveIntegerField(default=1)
+    # A pending direct upload not confirmed by then is removed (cleanup_old_files).
+    upload_expires_at = models.DateTimeField(null=True, blank=True)
+    is_deleted = models.BooleanField(default=False)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            # "Asking twice while one is pending returns the pending one": one pending report per
+            # patient, enforced by the database so two concurrent requests cannot both create one.
+            models.UniqueConstraint(
+                fields=["tenant", "patient"],
+                condition=Q(
+                    category=DocumentCategory.REPORT, status=DocumentStatus.PENDING, is_deleted=False
+                ),
+                name="document_one_pending_report_per_patient",
+            ),
+        ]
+        indexes = [
+            # The clinic's list (newest first) and a patient's documents.
+            models.Index(
+                fields=["tenant", "-created_at", "-id"], name="idx_document_tenant_created", condition=ACTIVE
+            ),
+            models.Index(
+                fields=["tenant", "patient", "-created_at", "-id"],
+                name="idx_document_patient",
+                condition=ACTIVE,
+            ),
+            # cleanup_old_files: the few pending direct uploads, across clinics.
+            models.Index(
+                fields=["upload_expires_at"],
+                name="idx_document_pending_upload",
+                condition=Q(status=DocumentStatus.PENDING, upload_expires_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.get_category_display()}, v{self.version})"
+
+
+class DocumentVersion(models.Model):
+    """One stored file of a document. Older versions stay downloadable in storage and listed here."""
+
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="+", db_index=False)
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField()
+    original_filename = models.CharField(max_length=255, blank=True)
+    storage_key = models.CharField(max_length=255, unique=True)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField("SHA-256", max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["document", "version"], name="document_version_unique_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"version {self.version} of document {self.document_id}"
+
+
+class DocumentAccess(models.Model):
+    """Who downloaded which document, and when: written on every download (API and admin)."""
+
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="+", db_index=False)
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    accessed_at = models.DateTimeField(auto_now_add=True)
+    through = models.CharField(max_length=10, choices=[("api", "API"), ("admin", "Admin")])
+
+    class Meta:
+        verbose_name = "document download"
+        indexes = [models.Index(fields=["tenant", "-accessed_at"], name="idx_document_access_tenant")]
+
+    def __str__(self) -> str:
+        return f"document {self.document_id} downloaded by user {self.user_id} ({self.through})"

@@ -1,0 +1,124 @@
+"""Reads of documents. Every function takes the clinic; nothing here can see another clinic."""
+
+from django.db.models import QuerySet
+
+from documents.models import Document, DocumentStatus, DocumentVersion
+from keneyapp.accounts.models import Tenant
+from keneyapp.core.row_counts import row_count
+
+# What the API answers for a document, in order; built from `.values()` (no instances).
+DOCUMENT_COLUMNS = (
+    "id",
+    "patient_id",
+    "category",
+    "title",
+    "original_filename",
+    "content_type",
+    "size",
+    "sha256",
+    "status",
+    "version",
+    "uploaded_by_id",
+    "created_at",
+    "updated_at",
+)
+VERSION_COLUMNS = (
+    "version",
+    "original_filename",
+    "content_type",
+    "size",
+    "sha256",
+    "uploaded_by_id",
+    "created_at",
+)
+# Maintained by the triggers of migration documents/0002: the clinic's documents not deleted.
+ACTIVE_DOCUMENTS_COUNTER = "documents.active"
+
+
+def document_queryset(*, tenant: Tenant | int) -> QuerySet[Document]:
+    """The clinic's documents that are not deleted: the starting point of every document read."""
+    return Document.objects.filter(tenant=tenant, is_deleted=False)
+
+
+def document_filter(
+    queryset: QuerySet[Document], *, patient_id: int | None = None, category: str | None = None
+) -> QuerySet[Document]:
+    if patient_id is not None:
+        queryset = queryset.filter(patient_id=patient_id)
+    if category:
+        queryset = queryset.filter(category=category)
+    return queryset
+
+
+def document_count(*, tenant: Tenant | int) -> int:
+    """The clinic's documents (not deleted): the trigger-maintained count, one indexed read."""
+    return row_count(tenant=tenant, counter=ACTIVE_DOCUMENTS_COUNTER)
+
+
+def document_page(
+    *, tenant: Tenant, patient_id: int | None, category: str | None, skip: int, limit: int
+) -> tuple[list[dict], int]:
+    """A page of documents, newest first, and the total behind it: two queries whatever the size
+    (the unfiltered total is the trigger-maintained counter)."""
+    queryset = document_filter(document_queryset(tenant=tenant), patient_id=patient_id, category=category)
+    total = queryset.count() if (patient_id is not None or category) else document_count(tenant=tenant)
+    if skip >= total:
+        return [], total
+    rows = queryset.order_by("-created_at", "-id").values(*DOCUMENT_COLUMNS)[skip : skip + limit]
+    return [document_row_as_api(row) for row in rows], total
+
+
+def document_row_as_api(row: dict) -> dict:
+    item = dict(row)
+    item["uploaded_by"] = item.pop("uploaded_by_id")
+    return item
+
+
+def document_detail(*, tenant: Tenant, document_id: int) -> dict | None:
+    """One document with all its versions (newest first): two queries."""
+    row = document_queryset(tenant=tenant).filter(pk=document_id).values(*DOCUMENT_COLUMNS).first()
+    if row is None:
+        return None
+    item = document_row_as_api(row)
+    versions = DocumentVersion.objects.filter(tenant=tenant, document_id=document_id).order_by("-version")
+    item["versions"] = [document_row_as_api(version) for version in versions.values(*VERSION_COLUMNS)]
+    return item
+
+
+def document_version_get(*, document: Document, version: int) -> DocumentVersion | None:
+    return DocumentVersion.objects.filter(
+        tenant=document.tenant_id, document=document, version=version
+    ).first()
+
+
+def document_get(*, tenant: Tenant | int, document_id: int) -> Document | None:
+    return document_queryset(tenant=tenant).filter(pk=document_id).first()
+
+
+def document_as_api(document: Document) -> dict:
+    return document_row_as_api({column: getattr(document, column) for column in DOCUMENT_COLUMNS})
+
+
+def patient_documents_for_report(*, tenant: Tenant | int, patient_id: int) -> list[dict]:
+    """The patient's ready documents, newest first, for the summary report."""
+    return list(
+        document_queryset(tenant=tenant)
+        .filter(patient_id=patient_id, status=DocumentStatus.READY)
+        .order_by("-created_at", "-id")
+        .values("title", "category", "content_type", "size", "created_at", "version")
+    )
+
+
+def pending_report(*, tenant: Tenant | int, patient_id: int) -> Document | None:
+    return (
+        document_queryset(tenant=tenant)
+        .filter(patient_id=patient_id, category="report", status=DocumentStatus.PENDING)
+        .first()
+    )
+
+
+def expired_pending_uploads(*, now, limit: int = 500) -> QuerySet[Document]:
+    """Direct uploads never confirmed before their expiry, across clinics (cleanup_old_files)."""
+    return Document.objects.filter(status=DocumentStatus.PENDING, upload_expires_at__lt=now).order_by(
+        "upload_expires_at"
+    )[:limit]

@@ -1,0 +1,359 @@
+"""Writes of documents. The clinic always comes from the caller (never from a request body).
+
+Bytes and rows are kept in step: an object is stored before its row is written, and removed again if
+the row cannot be written; a refused file is never stored at all. So no failure leaves a row without
+its object or an object without its row (a crash between the two can leave an orphan object, never
+a row pointing at nothing).
+"""
+
+import hashlib
+import logging
+import unicodedata
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework.exceptions import ErrorDetail, ValidationError
+
+from documents import selectors, storage
+from documents.models import Document, DocumentAccess, DocumentCategory, DocumentStatus, DocumentVersion
+from documents.sniffing import HEAD_BYTES, Sniffer, declared_type_matches, normalize_declared_type
+from documents.uploads import DocumentTooLarge, StreamedUpload, UnsupportedDocumentType
+from keneyapp.accounts.models import Tenant, User
+from keneyapp.core.caching import bump_on_commit, cache_service, clinic_namespace
+from keneyapp.core.errors import ConflictError
+from patients.models import Patient
+from patients.selectors import patient_get
+
+logger = logging.getLogger("keneyapp.documents")
+
+FILENAME_MAX_LENGTH = 255
+FALLBACK_FILENAME = "document"
+
+
+# --- checks -------------------------------------------------------------------------------------
+def clean_display_filename(name: str | None) -> str:
+    """The client's file name, safe to display and to put in a Content-Disposition header: no
+    directory parts (either slash), no control or format characters, at most 255 characters."""
+    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip().strip(".")
+    return name[:FILENAME_MAX_LENGTH] or FALLBACK_FILENAME
+
+
+def allowed_types() -> set[str]:
+    return {normalize_declared_type(value) for value in settings.DOCUMENT_ALLOWED_TYPES}
+
+
+def check_file_type(*, detected: str | None, declared: str | None) -> str:
+    """The detected type, if it is allowed and agrees with what the client declared; else 415."""
+    if detected is None or detected not in allowed_types():
+        raise UnsupportedDocumentType(
+            f"This file type is not accepted. Accepted: {', '.join(sorted(allowed_types()))}.",
+            "unsupported_file_type",
+        )
+    if not declared_type_matches(declared, detected):
+        raise UnsupportedDocumentType(
+            f"The file was declared as {normalize_declared_type(declared)} but its content is {detected}.",
+            "file_type_mismatch",
+        )
+    return detected
+
+
+def check_upload(upload: StreamedUpload) -> str:
+    if upload.size == 0:
+        raise ValidationError({"file": [ErrorDetail("The file is empty.", code="empty_file")]})
+    return check_file_type(detected=upload.detected_type, declared=upload.declared_type)
+
+
+def _patient_of_clinic(*, tenant: Tenant, patient_id: int) -> Patient:
+    patient = patient_get(tenant=tenant, patient_id=patient_id)
+    if patient is None:  # missing, deleted or another clinic's: the same answer
+        raise ValidationError({"patient_id": [ErrorDetail("No such patient.", code="does_not_exist")]})
+    return patient
+
+
+def _invalidate_dashboard(tenant_id: int) -> None:
+    """The dashboard counts documents: make its cached figures miss now and after commit."""
+    namespace = clinic_namespace(tenant_id, "dashboard")
+    cache_service.bump(namespace)
+    bump_on_commit(namespace)
+
+
+# --- streamed uploads ---------------------------------------------------------------------------
+def document_upload(
+    *, tenant: Tenant, uploaded_by: User, patient_id: int, category: str, title: str, upload: StreamedUpload
+) -> Document:
+    """A new document from a streamed upload (already spooled to disk, hashed and sniffed)."""
+    patient = _patient_of_clinic(tenant=tenant, patient_id=patient_id)
+    content_type = check_upload(upload)
+    key = storage.save_file(storage.new_storage_key(tenant.pk), upload, content_type=content_type)
+    try:
+        with transaction.atomic():
+            document = Document.objects.create(
+                tenant=tenant,
+                patient=patient,
+                uploaded_by=uploaded_by,
+                category=category,
+                title=title,
+                original_filename=clean_display_filename(upload.name),
+                storage_key=key,
+                content_type=content_type,
+                size=upload.size,
+                sha256=upload.sha256,
+                status=DocumentStatus.READY,
+            )
+            _record_version(document)
+            _invalidate_dashboard(tenant.pk)
+    except BaseException:
+        storage.delete_object(key)
+        raise
+    return document
+
+
+def document_add_version(*, document: Document, uploaded_by: User, upload: StreamedUpload) -> Document:
+    """Store a new file for an existing document; the previous versions stay (rows and objects)."""
+    if document.status != DocumentStatus.READY or document.category == DocumentCategory.REPORT:
+        raise ConflictError("Only a ready, uploaded document takes a new version.", code="not_versionable")
+    content_type = check_upload(upload)
+    key = storage.save_file(storage.new_storage_key(document.tenant_id), upload, content_type=content_type)
+    try:
+        with transaction.atomic():
+            # The row lock serialises two new versions of one document (distinct version numbers).
+            locked = Document.objects.select_for_update().get(pk=document.pk)
+            locked.version += 1
+            locked.original_filename = clean_display_filename(upload.name)
+            locked.storage_key = key
+            locked.content_type = content_type
+            locked.size = upload.size
+            locked.sha256 = upload.sha256
+            locked.uploaded_by = uploaded_by
+            locked.save()
+            _record_version(locked)
+    except BaseException:
+        storage.delete_object(key)
+        raise
+    return locked
+
+
+def _record_version(document: Document) -> DocumentVersion:
+    return DocumentVersion.objects.create(
+        tenant_id=document.tenant_id,
+        document=document,
+        version=document.version,
+        original_filename=document.original_filename,
+        storage_key=document.storage_key,
+        content_type=document.content_type,
+        size=document.size,
+        sha256=document.sha256,
+        uploaded_by_id=document.uploaded_by_id,
+    )
+
+
+# --- direct uploads (presigned POST, then confirm) ----------------------------------------------
+def document_presign(
+    *,
+    tenant: Tenant,
+    uploaded_by: User,
+    patient_id: int,
+    category: str,
+    title: str,
+    filename: str,
+    content_type: str,
+    size: int,
+) -> tuple[Document, dict]:
+    """A pending document and the presigned POST that uploads its bytes straight to storage."""
+    patient = _patient_of_clinic(tenant=tenant, patient_id=patient_id)  # a foreign id: 400 first
+    if not storage.uses_s3():
+        raise ConflictError(
+            "Direct uploads need S3 storage; use POST /api/v1/documents/upload.",
+            code="direct_upload_unavailable",
+        )
+    content_type = normalize_declared_type(content_type)
+    if content_type not in allowed_types():
+        raise UnsupportedDocumentType(
+            f"This file type is not accepted. Accepted: {', '.join(sorted(allowed_types()))}.",
+            "unsupported_file_type",
+        )
+    if size > settings.DOCUMENT_MAX_BYTES:
+        raise DocumentTooLarge(settings.DOCUMENT_MAX_BYTES)
+    expires_in = settings.DOCUMENT_PRESIGN_EXPIRY_SECONDS
+    key = storage.new_storage_key(tenant.pk)
+    with transaction.atomic():
+        document = Document.objects.create(
+            tenant=tenant,
+            patient=patient,
+            uploaded_by=uploaded_by,
+            category=category,
+            title=title,
+            original_filename=clean_display_filename(filename),
+            storage_key=key,
+            content_type=content_type,
+            size=size,
+            status=DocumentStatus.PENDING,
+            upload_expires_at=timezone.now() + timedelta(seconds=expires_in),
+        )
+        _invalidate_dashboard(tenant.pk)
+    post = storage.presigned_upload(
+        key, content_type=content_type, max_bytes=settings.DOCUMENT_MAX_BYTES, expires_in=expires_in
+    )
+    return document, post
+
+
+def document_confirm(*, document: Document) -> Document:
+    """Check the directly uploaded object against what was declared, then mark the document ready.
+
+    Not uploaded yet: 409, and the pending document stays until its upload expires (the client may
+    still upload). Uploaded with another size or type: the object and the pending row are removed
+    (400 / 415), as if the upload had never happened.
+    """
+    if document.status == DocumentStatus.READY:
+        return document  # confirming twice is harmless
+    if document.status != DocumentStatus.PENDING or document.upload_expires_at is None:
+        raise ConflictError("This document is not a direct upload awaiting confirmation.", code="not_pending")
+    if document.upload_expires_at <= timezone.now():
+        raise ConflictError("This upload has expired; ask for a new presigned upload.", code="upload_expired")
+    try:
+        size = storage.object_size(document.storage_key)
+    except storage.ObjectMissing:
+        raise ConflictError("Nothing was uploaded for this document yet.", code="not_uploaded") from None
+    if size != document.size:
+        _discard_direct_upload(document)
+        raise ValidationError(
+            {"size": [ErrorDetail(f"Declared {document.size} bytes, uploaded {size}.", code="size_mismatch")]}
+        )
+    digest, sniffer = hashlib.sha256(), Sniffer()
+    for chunk in storage.iter_object(document.storage_key):
+        digest.update(chunk)
+        sniffer.feed(chunk)
+    try:
+        check_file_type(detected=sniffer.detected_type(), declared=document.content_type)
+    except UnsupportedDocumentType:
+        _discard_direct_upload(document)
+        raise
+    with transaction.atomic():
+        locked = Document.objects.select_for_update().get(pk=document.pk)
+        if locked.status == DocumentStatus.READY:  # a concurrent confirm won
+            return locked
+        locked.sha256 = digest.hexdigest()
+        locked.status = DocumentStatus.READY
+        locked.upload_expires_at = None
+        locked.save(update_fields=["sha256", "status", "upload_expires_at", "updated_at"])
+        _record_version(locked)
+    return locked
+
+
+def _discard_direct_upload(document: Document) -> None:
+    storage.delete_object(document.storage_key)
+    with transaction.atomic():
+        Document.objects.filter(pk=document.pk, status=DocumentStatus.PENDING).delete()
+        _invalidate_dashboard(document.tenant_id)
+
+
+def cleanup_expired_uploads(*, now=None, batch_size: int = 500) -> int:
+    """Remove direct uploads never confirmed before expiry: their objects, then their rows."""
+    now = now or timezone.now()
+    removed = 0
+    while True:
+        batch = list(selectors.expired_pending_uploads(now=now, limit=batch_size))
+        if not batch:
+            return removed
+        for document in batch:
+            storage.delete_object(document.storage_key)
+            with transaction.atomic():
+                Document.objects.filter(pk=document.pk, status=DocumentStatus.PENDING).delete()
+                _invalidate_dashboard(document.tenant_id)
+            removed += 1
+        if len(batch) < batch_size:
+            return removed
+
+
+# --- deletion and downloads ---------------------------------------------------------------------
+def document_soft_delete(*, document: Document) -> None:
+    """Hide the document from every read; the rows and stored objects stay (medical record)."""
+    now = timezone.now()
+    Document.objects.filter(pk=document.pk, is_deleted=False).update(
+        is_deleted=True, deleted_at=now, updated_at=now
+    )
+    document.is_deleted = True
+    document.deleted_at = now
+    _invalidate_dashboard(document.tenant_id)
+
+
+def record_download(
+    *, document: Document, user: User, through: str, version: int | None = None
+) -> DocumentAccess:
+    return DocumentAccess.objects.create(
+        tenant_id=document.tenant_id,
+        document=document,
+        version=version or document.version,
+        user=user,
+        through=through,
+    )
+
+
+# --- patient summary report ---------------------------------------------------------------------
+def report_request(*, tenant: Tenant, requested_by: User, patient: Patient) -> tuple[Document, bool]:
+    """The patient's pending report, or a new one queued for generate_report; (document, created).
+
+    The partial unique constraint (one pending report per patient) decides between two concurrent
+    requests: the loser finds the winner's document.
+    """
+    existing = selectors.pending_report(tenant=tenant, patient_id=patient.pk)
+    if existing is not None:
+        return existing, False
+    today = timezone.localdate()
+    try:
+        with transaction.atomic():
+            document = Document.objects.create(
+                tenant=tenant,
+                patient=patient,
+                uploaded_by=requested_by,
+                category=DocumentCategory.REPORT,
+                title=f"Patient summary, {today:%Y-%m-%d}",
+                original_filename=clean_display_filename(f"summary-{patient.mrn}-{today:%Y%m%d}.pdf"),
+                storage_key=storage.new_storage_key(tenant.pk),
+                content_type="application/pdf",
+                status=DocumentStatus.PENDING,
+            )
+            _invalidate_dashboard(tenant.pk)
+    except IntegrityError:
+        existing = selectors.pending_report(tenant=tenant, patient_id=patient.pk)
+        if existing is None:
+            raise
+        return existing, False
+    from documents.tasks import generate_report  # the task module imports this one
+
+    transaction.on_commit(lambda: generate_report.delay(patient.pk))
+    return document, True
+
+
+def report_store(*, document: Document, pdf_path: str) -> Document:
+    """Store the rendered PDF of a pending report and mark it ready."""
+    digest, size = hashlib.sha256(), 0
+    with open(pdf_path, "rb") as handle:
+        head = handle.read(HEAD_BYTES)
+        handle.seek(0)
+        while chunk := handle.read(settings.DOCUMENT_UPLOAD_CHUNK_BYTES):
+            digest.update(chunk)
+            size += len(chunk)
+        handle.seek(0)
+        if not head.startswith(b"%PDF-"):
+            raise ValueError("the report renderer wrote no PDF")
+        key = storage.save_file(document.storage_key, handle, content_type="application/pdf")
+    try:
+        with transaction.atomic():
+            document.storage_key = key
+            document.size = size
+            document.sha256 = digest.hexdigest()
+            document.status = DocumentStatus.READY
+            document.save(update_fields=["storage_key", "size", "sha256", "status", "updated_at"])
+            _record_version(document)
+    except BaseException:
+        storage.delete_object(key)
+        raise
+    return document
+
+
+def report_reject(*, document: Document) -> None:
+    Document.objects.filter(pk=document.pk).update(status=DocumentStatus.REJECTED, updated_at=timezone.now())
