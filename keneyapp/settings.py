@@ -223,8 +223,68 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TASK_ROUTES = {
     "appointments.send_appointment_reminders": {"queue": "default"},
     "dashboard.warm_dashboard_cache": {"queue": "low"},
+    "documents.generate_report": {"queue": "default"},
+    "documents.cleanup_old_files": {"queue": "low"},
+    "messaging.send_urgent_notification": {"queue": "high"},
 }
 CELERY_TIMEZONE = "UTC"
+
+# --- Live events (Channels) -----------------------------------------------------------------------
+# Websockets under /ws/ (keneyapp/asgi.py, messaging/consumers.py). With Redis, channels-redis
+# carries events between processes (a message posted to a WSGI worker reaches a socket held by an
+# ASGI worker); without, the in-memory layer serves the single embedded process.
+CHANNELS_REDIS_URL = env_str("CHANNELS_REDIS_URL") or REDIS_URL
+# Per-channel queue bound: a socket whose client stops reading holds at most this many pending
+# events in Redis, then further events to it are dropped (it catches up from the API). 500 covers
+# a burst of 250 messages (two events each) to one person without a drop.
+CHANNEL_LAYER_CAPACITY = env_int("CHANNEL_LAYER_CAPACITY", 500)
+# An event not picked up within this many seconds is dropped: a stale notification is worthless
+# (the database is the record) and must not pile up in Redis.
+CHANNEL_LAYER_EXPIRY_SECONDS = env_int("CHANNEL_LAYER_EXPIRY_SECONDS", 60)
+# Group memberships expire unless refreshed; every socket refreshes its groups on each heartbeat,
+# so the channels of a crashed process leave their groups within this time instead of a day.
+CHANNEL_LAYER_GROUP_EXPIRY_SECONDS = env_int("CHANNEL_LAYER_GROUP_EXPIRY_SECONDS", 300)
+if CHANNELS_REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [CHANNELS_REDIS_URL],
+                "prefix": "keneyapp:asgi",
+                "capacity": CHANNEL_LAYER_CAPACITY,
+                "expiry": CHANNEL_LAYER_EXPIRY_SECONDS,
+                "group_expiry": CHANNEL_LAYER_GROUP_EXPIRY_SECONDS,
+            },
+        }
+    }
+else:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "CONFIG": {
+                "capacity": CHANNEL_LAYER_CAPACITY,
+                "expiry": CHANNEL_LAYER_EXPIRY_SECONDS,
+                "group_expiry": CHANNEL_LAYER_GROUP_EXPIRY_SECONDS,
+            },
+        }
+    }
+# The guide's limit: open sockets per user, counted across every server process (in Redis when
+# CHANNELS_REDIS_URL is set, in-process otherwise); the next one is closed with 1008.
+MAX_WS_CONNECTIONS_PER_USER = env_int("MAX_WS_CONNECTIONS_PER_USER", 5)
+# How often a socket refreshes its connection slot and its group memberships; a slot not refreshed
+# for 3 heartbeats (its process crashed) is free again.
+WS_HEARTBEAT_SECONDS = env_float("WS_HEARTBEAT_SECONDS", 30)
+# The guide's batching: a burst of events to one socket goes out up to WS_BATCH_SIZE per frame, at
+# most WS_BATCH_INTERVAL_MS apart; a lone event goes out at once.
+WS_BATCH_SIZE = env_int("WS_BATCH_SIZE", 10)
+WS_BATCH_INTERVAL_MS = env_int("WS_BATCH_INTERVAL_MS", 100)
+# Frames a client may send (token bucket: this many per second, bursts up to WS_CLIENT_FRAME_BURST);
+# beyond, the socket gets an error event and is closed with 1008. Clients only send pings.
+WS_CLIENT_FRAMES_PER_SECOND = env_float("WS_CLIENT_FRAMES_PER_SECOND", 5)
+WS_CLIENT_FRAME_BURST = env_int("WS_CLIENT_FRAME_BURST", 20)
+WS_CLIENT_FRAME_MAX_BYTES = env_int("WS_CLIENT_FRAME_MAX_BYTES", 4096)
+# The longest message body accepted (characters); longer is a 400 naming `body`.
+MESSAGE_BODY_MAX_CHARS = env_int("MESSAGE_BODY_MAX_CHARS", 10_000)
 
 # --- Email and reminders ------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -322,6 +382,45 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# --- Medical documents (documents/storage.py) -------------------------------------------------------
+# With S3_BUCKET set, documents live in that S3-compatible bucket (private objects, downloads through
+# short-lived presigned URLs); without it, in DOCUMENTS_ROOT, a private folder that nothing serves.
+S3_BUCKET = env_str("S3_BUCKET")
+S3_ENDPOINT_URL = env_str("S3_ENDPOINT_URL")  # empty: AWS itself
+S3_REGION = env_str("S3_REGION", "us-east-1")
+S3_ACCESS_KEY_ID = env_str("S3_ACCESS_KEY_ID")
+S3_SECRET_ACCESS_KEY = env_str("S3_SECRET_ACCESS_KEY")
+DOCUMENTS_ROOT = Path(env_str("DOCUMENTS_ROOT", str(BASE_DIR / "var" / "documents")))
+DOCUMENT_MAX_BYTES = env_int("DOCUMENT_MAX_BYTES", 10 * 1024 * 1024)
+DOCUMENT_UPLOAD_CHUNK_BYTES = env_int("DOCUMENT_UPLOAD_CHUNK_BYTES", 1024 * 1024)
+DOCUMENT_ALLOWED_TYPES = env_list(
+    "DOCUMENT_ALLOWED_TYPES", "application/pdf,image/png,image/jpeg,image/tiff,application/dicom,text/plain"
+)
+DOCUMENT_PRESIGN_EXPIRY_SECONDS = env_int("DOCUMENT_PRESIGN_EXPIRY_SECONDS", 15 * 60)
+DOCUMENT_DOWNLOAD_EXPIRY_SECONDS = env_int("DOCUMENT_DOWNLOAD_EXPIRY_SECONDS", 60)
+if S3_BUCKET:
+    STORAGES["documents"] = {
+        "BACKEND": "documents.storage.DocumentS3Storage",  # django-storages S3Storage, streamed
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": S3_ENDPOINT_URL or None,
+            "region_name": S3_REGION,
+            "access_key": S3_ACCESS_KEY_ID or None,
+            "secret_key": S3_SECRET_ACCESS_KEY or None,
+            "default_acl": None,  # the bucket's own (private) policy; never public-read
+            "file_overwrite": False,
+            "querystring_auth": True,
+            "signature_version": "s3v4",
+            "addressing_style": "path",
+        },
+    }
+else:
+    STORAGES["documents"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        # No base_url: nothing serves this folder; downloads stream through the API's authorization.
+        "OPTIONS": {"location": str(DOCUMENTS_ROOT), "file_permissions_mode": 0o600},
+    }
 # Without collectstatic (development, tests) WhiteNoise serves straight from the apps' folders.
 WHITENOISE_USE_FINDERS = DEBUG
 if DEBUG:

@@ -12,6 +12,8 @@ api_v1 = [
     path("", include("patients.urls")),
     path("", include("appointments.urls")),
     path("", include("keneyapp.dashboard.urls")),
+    path("", include("documents.urls")),
+    path("", include("messaging.urls")),
 ]
 
 urlpatterns = [

@@ -7,27 +7,51 @@ Routes are enumerated from the URLconf, so a new route that nobody classified he
 from collections.abc import Callable
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.forms.models import model_to_dict
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from keneyapp.accounts.roles import Role
-from tests.factories import AppointmentFactory, PatientFactory, UserFactory
+from tests.documents.helpers import PDF, make_document, make_pending_upload
+from tests.factories import AppointmentFactory, MessageFactory, PatientFactory, UserFactory
 
 API_PREFIX = "api/v1/"
 
 # Routes anyone may call: they read no clinic data.
 PUBLIC_ROUTES = {"auth-login", "auth-refresh"}
 # Routes about the caller only (their own profile and tokens): no other clinic's data is reachable.
-CALLER_ROUTES = {"auth-me", "auth-logout"}
+CALLER_ROUTES = {"auth-me", "auth-logout", "message-read-all", "message-unread-count"}
 # Routes about the caller's clinic as a whole (no id in the path or the query): proven below to
 # count only the caller's clinic, however much another clinic holds.
 CLINIC_ROUTES = {"dashboard-stats"}
+
+
+def _first_doctor(tenant):
+    """The clinic's first doctor (ours: `doctor`, the caller), or a new one."""
+    from keneyapp.accounts.models import User
+
+    return User.objects.filter(tenant=tenant, role=Role.DOCTOR).order_by("pk").first() or UserFactory(
+        tenant=tenant, role=Role.DOCTOR
+    )
+
+
+def _message_to_doctor(tenant):
+    return MessageFactory(tenant=tenant, receiver=_first_doctor(tenant), body="Secret about Zébulon")
+
+
 # Routes addressing one object: how to make that object in a given clinic.
 OBJECT_ROUTES: dict[str, Callable] = {
     "patient-detail": lambda tenant: PatientFactory(tenant=tenant, first_name="Zébulon", last_name="Secret"),
     "patient-appointments": lambda tenant: AppointmentFactory(tenant=tenant).patient,
     "appointment-detail": lambda tenant: AppointmentFactory(tenant=tenant),
     "appointment-cancel": lambda tenant: AppointmentFactory(tenant=tenant),
+    "document-detail": make_document,
+    "document-download": make_document,
+    "document-versions": make_document,
+    "document-confirm": make_pending_upload,
+    "patient-report": lambda tenant: PatientFactory(tenant=tenant),
+    "message-detail": _message_to_doctor,
+    "message-read": _message_to_doctor,
 }
 # List routes: how to make a row that must never show up for another clinic, and a search that
 # would match it.
@@ -40,6 +64,8 @@ LIST_ROUTES: dict[str, tuple[Callable, dict]] = {
         lambda tenant: AppointmentFactory(tenant=tenant, reason="Secret visit"),
         {"status": "scheduled", "date_from": "2030-01-01"},
     ),
+    "document-list": (lambda tenant: make_document(tenant, title="Secret"), {"category": "lab_result"}),
+    "message-list": (_message_to_doctor, {"unread": "true", "after_id": "0"}),
 }
 
 
@@ -50,6 +76,29 @@ def _their_provider(tenant):
 # Routes that take another row's id in the query string or the body: an id of another clinic is
 # a 400 naming the parameter, and changes nothing. name -> (method, make the request data).
 ID_PARAMETER_ROUTES: dict[str, list[tuple[str, Callable]]] = {
+    "document-list": [("get", lambda tenant: {"patient_id": PatientFactory(tenant=tenant).pk})],
+    "document-upload": [
+        (
+            "post",
+            lambda tenant: {
+                "patient_id": PatientFactory(tenant=tenant).pk,
+                "category": "lab_result",
+                "file": SimpleUploadedFile("lab.pdf", PDF, content_type="application/pdf"),
+            },
+        )
+    ],
+    "document-presign": [
+        (
+            "post",
+            lambda tenant: {
+                "patient_id": PatientFactory(tenant=tenant).pk,
+                "category": "lab_result",
+                "filename": "lab.pdf",
+                "content_type": "application/pdf",
+                "size": 100,
+            },
+        )
+    ],
     "appointment-availability": [
         (
             "get",
@@ -76,10 +125,27 @@ ID_PARAMETER_ROUTES: dict[str, list[tuple[str, Callable]]] = {
                 "appointment_date": "2030-01-07T10:00:00",
             },
         ),
+        ("post", lambda tenant: {"receiver_id": _their_provider(tenant).pk, "body": "Hello"}),
+        (
+            "post",
+            lambda tenant: {
+                "receiver_id": None,
+                "patient_id": PatientFactory(tenant=tenant).pk,
+                "body": "About your patient",
+            },
+        ),
+        (
+            "post",
+            lambda tenant: {"receiver_id": None, "parent_id": _message_to_doctor(tenant).pk, "body": "Re"},
+        ),
     ],
 }
 # A valid body for the control request of routes that need one.
 CONTROL_BODIES = {"appointment-cancel": {"reason": "The patient called"}}
+# The control's answer when it is not 200: a report is queued; S3 downloads redirect.
+CONTROL_STATUSES = {"patient-report": {202}, "document-download": {200, 302}}
+# Routes whose body is a multipart upload (the file streams; JSON is 415 there).
+MULTIPART_ROUTES = {"document-upload"}
 METHODS = ("get", "post", "put", "patch", "delete")
 
 
@@ -160,7 +226,7 @@ def test_own_clinics_object_is_reachable(api, doctor, name):
     method = methods_of(entry)[0]
     body = CONTROL_BODIES.get(name, {})
     response = getattr(api(doctor), method)(url_of(route, ours.pk), body, format="json")
-    assert response.status_code == 200, (method, route, response.content)
+    assert response.status_code in CONTROL_STATUSES.get(name, {200}), (method, route, response.content)
 
 
 @pytest.mark.parametrize("name", sorted(LIST_ROUTES))
@@ -182,21 +248,25 @@ def test_lists_never_show_another_clinics_rows(api, doctor, other_clinic, name):
 )
 def test_ids_of_another_clinic_in_parameters_are_refused(api, doctor, other_clinic, name, case):
     from appointments.models import Appointment
+    from messaging.models import Message
 
     route, _ = api_routes()[name]
     method, make = ID_PARAMETER_ROUTES[name][case]
     data = make(other_clinic)
     if data.get("patient_id", 0) is None:  # the case is about another field: use our own patient
         data["patient_id"] = PatientFactory(tenant=doctor.tenant).pk
-    before = Appointment.objects.count()
+    if data.get("receiver_id", 0) is None:  # the case is about another field: use our own colleague
+        data["receiver_id"] = UserFactory(tenant=doctor.tenant, role=Role.NURSE).pk
+    before = Appointment.objects.count(), Message.objects.count()
     if method == "get":
         response = api(doctor).get(url_of(route), data)
     else:
-        response = getattr(api(doctor), method)(url_of(route), data, format="json")
+        body_format = "multipart" if name in MULTIPART_ROUTES else "json"
+        response = getattr(api(doctor), method)(url_of(route), data, format=body_format)
     assert response.status_code == 400, (name, data, response.content)
     refused = {key for key in data if key.endswith("_id")} & set(response.json()["fields"])
     assert refused, response.json()
-    assert Appointment.objects.count() == before
+    assert (Appointment.objects.count(), Message.objects.count()) == before
 
 
 def test_the_dashboard_never_counts_another_clinics_rows(api, doctor, other_clinic):

@@ -33,6 +33,15 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "schedules.change": frozenset({Role.ADMIN}),
     "schedules.delete": frozenset({Role.ADMIN}),
     "dashboard.view": ALL_STAFF,
+    "documents.view": ALL_STAFF,
+    "documents.add": ALL_STAFF,  # upload, new version, direct upload and its confirmation
+    "documents.download": ALL_STAFF,  # every download is recorded (documents.DocumentAccess)
+    "documents.delete": frozenset({Role.ADMIN, Role.DOCTOR}),
+    "documents.report": ALL_STAFF,  # ask for a patient's summary PDF
+    "document_access.view": frozenset({Role.ADMIN}),  # who downloaded what (admin only)
+    # Every member of staff messages colleagues; a message is seen only by its sender and receiver.
+    "messages.view": ALL_STAFF,  # read one's own messages, mark them read, the unread count, live events
+    "messages.send": ALL_STAFF,
 }
 
 

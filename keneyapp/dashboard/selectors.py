@@ -1,9 +1,10 @@
 """The dashboard's figures for one clinic, computed in three SQL statements whatever its size,
 and their per-clinic cache.
 
-Invalidation: the patients and appointments services bump the clinic's "tenant:<id>:dashboard"
-namespace on commit, so the cached figures never outlive a write; the TTL only bounds how long the
-figures that depend on the clock alone ("today", "next 7 days") may lag, and beat re-warms them.
+Invalidation: the patients, appointments and documents services bump the clinic's
+"tenant:<id>:dashboard" namespace on commit, so the cached figures never outlive a write; the TTL
+only bounds how long the figures that depend on the clock alone ("today", "next 7 days") may lag,
+and beat re-warms them.
 """
 
 from datetime import timedelta
@@ -14,10 +15,12 @@ from django.utils import timezone
 
 from appointments.models import AppointmentStatus
 from appointments.selectors import appointment_filter, appointment_queryset
+from documents.selectors import ACTIVE_DOCUMENTS_COUNTER
 from keneyapp.accounts.models import Tenant
 from keneyapp.core.caching import cache_service, clinic_namespace, get_or_compute
 from keneyapp.core.clinic_time import clinic_zone, day_start
-from keneyapp.core.row_counts import row_count
+from keneyapp.core.row_counts import row_counts
+from messaging.selectors import unread_count
 from patients.selectors import ACTIVE_PATIENTS_COUNTER, patient_queryset
 
 DASHBOARD_TTL_SECONDS = 300  # the guide's 5 minutes; beat re-warms every 5 minutes too
@@ -27,8 +30,9 @@ NO_SHOW_WINDOW_DAYS = 30
 
 
 def dashboard_stats(tenant: Tenant) -> dict[str, Any]:
-    """The clinic's figures, in three statements: the active-patient counter, one count of this
-    month's patients, one conditional aggregate over the appointments of the window concerned.
+    """The clinic's figures, in three statements: the active-patient and document counters (one
+    read of both), one count of this month's patients, one conditional aggregate over the
+    appointments of the window concerned.
 
     Days and months are the clinic's (its time zone); "next 7 days" is from now, cancelled ones
     left out; the no-show rate is no_show / (completed + no_show) over the last 30 days, None when
@@ -43,7 +47,8 @@ def dashboard_stats(tenant: Tenant) -> dict[str, Any]:
     upcoming_end = now + timedelta(days=UPCOMING_DAYS)
     no_show_start = now - timedelta(days=NO_SHOW_WINDOW_DAYS)
 
-    total_patients = row_count(tenant=tenant, counter=ACTIVE_PATIENTS_COUNTER)
+    counters = row_counts(tenant=tenant, counters=(ACTIVE_PATIENTS_COUNTER, ACTIVE_DOCUMENTS_COUNTER))
+    total_patients = counters[ACTIVE_PATIENTS_COUNTER]
     new_this_month = patient_queryset(tenant=tenant).filter(created_at__gte=month_start).count()
 
     today_q = Q(appointment_date__gte=today_start, appointment_date__lt=tomorrow_start)
@@ -75,8 +80,8 @@ def dashboard_stats(tenant: Tenant) -> dict[str, Any]:
             "next_7_days": counts["next_7_days"],
             "no_show_rate_30_days": round(counts["recent_no_show"] / seen, 4) if seen else None,
         },
-        # Documents do not exist yet (a later issue): 0 until they do, with no stub model.
-        "documents": {"total": 0},
+        # Not deleted (pending uploads and reports included): the trigger-maintained counter.
+        "documents": {"total": counters[ACTIVE_DOCUMENTS_COUNTER]},
         "computed_at": now,
     }
 
@@ -109,5 +114,6 @@ def active_clinics():
 
 
 def unread_messages(user) -> int:
-    """The caller's unread messages: 0 until messaging exists. Never cached (it is per user)."""
-    return 0
+    """The caller's unread messages, from the messaging selector (one count on the partial unread
+    index). Never cached: it is the caller's own and changes with every message."""
+    return unread_count(tenant=user.tenant_id, user=user.pk)
