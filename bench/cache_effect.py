@@ -11,66 +11,13 @@
 """
 
 import argparse
-import http.client
-import json
-import statistics
-import time
-from urllib.parse import urlsplit
 
 from bench import services
+from bench.http_client import Client, latency_figures
 from bench.results import Phase
 
 DASHBOARD = "/api/v1/dashboard/stats"
-DEMO_LOGIN = {"username": "testuser", "password": "testpass"}  # manage.py seed_demo's demo user
 READS = {"PatientListUser": "GET /patients", "PatientDetailUser": "GET /patients/{id}"}
-
-
-class Client:
-    """One keep-alive HTTP connection, as a browser tab's requests would use."""
-
-    def __init__(self, base_url: str):
-        parts = urlsplit(base_url)
-        self.connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-        self.headers: dict[str, str] = {}
-
-    def call(self, method: str, path: str, body: dict | None = None) -> tuple[int, bytes, float]:
-        headers = dict(self.headers)
-        payload = None
-        if body is not None:
-            payload = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        began = time.perf_counter()
-        self.connection.request(method, path, body=payload, headers=headers)
-        response = self.connection.getresponse()
-        data = response.read()
-        return response.status, data, (time.perf_counter() - began) * 1000
-
-    def login(self) -> None:
-        status, data, _ = self.call("POST", "/api/v1/auth/login", DEMO_LOGIN)
-        if status != 200:
-            raise RuntimeError(f"demo login answered {status}: {data[:200]!r}")
-        self.headers["Authorization"] = "Bearer " + json.loads(data)["access_token"]
-
-    def close(self) -> None:
-        self.connection.close()
-
-
-def percentile(values: list[float], share: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))], 2)
-
-
-def latency_figures(samples: list[float], failures: int = 0) -> dict:
-    return {
-        "requests": len(samples) + failures,
-        "failures": failures,
-        "p50_ms": round(statistics.median(samples), 2) if samples else None,
-        "p95_ms": percentile(samples, 0.95),
-        "p99_ms": percentile(samples, 0.99),
-        "max_ms": round(max(samples), 2) if samples else None,
-    }
 
 
 def dashboard_cold_warm(base_url: str, redis_url: str, *, rounds: int = 30, warm_per_round: int = 5) -> dict:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import cache_effect, services
+from bench import cache_effect, document_upload, services, websocket_latency
 from bench.loadgen import Load, LoadFailed, run_load
 from bench.machine import machine_facts
 from bench.monitor import Monitor
@@ -38,6 +38,7 @@ from bench.results import SATURATION_P95_LIMIT_MS, build_results, saturation_ste
 from bench.topology import ROOT, Topology, TopologyFailed, deferred_signals
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/"
+MESSAGING_STAFF = 40  # the websocket probe's receivers: 200 sockets at 5 per user
 SEED_LINE = re.compile(r"added (\d+) patients and (\d+) appointments in ([\d.]+)s \(([\d,]+) rows/s\)")
 
 
@@ -77,6 +78,10 @@ class Plan:
     cache_warmup: float
     cache_hold: float
     dashboard_rounds: int
+    document_uploads: int  # per file size (1 MiB, 10 MiB)
+    ws_sockets: int  # websockets held open while messages are sent (5 per messaging user)
+    ws_messages: int
+    probe_requests: int  # one-at-a-time requests of each probe's latency figures
 
 
 def make_plan(quick: bool, env: dict[str, str]) -> Plan:
@@ -101,6 +106,10 @@ def make_plan(quick: bool, env: dict[str, str]) -> Plan:
             cache_warmup=1,
             cache_hold=3,
             dashboard_rounds=5,
+            document_uploads=2,
+            ws_sockets=50,
+            ws_messages=40,
+            probe_requests=30,
         )
     return Plan(
         mode="full",
@@ -119,6 +128,10 @@ def make_plan(quick: bool, env: dict[str, str]) -> Plan:
         cache_warmup=2,
         cache_hold=10,
         dashboard_rounds=30,
+        document_uploads=7,
+        ws_sockets=200,
+        ws_messages=300,
+        probe_requests=300,
     )
 
 
@@ -213,6 +226,8 @@ def seed(plan: Plan, env: dict[str, str], clock: Clock) -> dict:
         str(plan.other_patients),
         "--appointments",
         str(plan.appointments),
+        "--messaging-staff",
+        str(MESSAGING_STAFF),
         "--force",
     )
     match = SEED_LINE.search(output)
@@ -352,6 +367,7 @@ def run(plan: Plan, out_dir: Path, clock: Clock) -> int:
         }
         clock.say("the response cache on: baseline, GET /patients, GET /patients/{id}")
         cache_on = cache_effect.cache_loads("on", lambda user_class: cache_load(user_class, "on", measure)[0])
+        sections = probe_sections(plan, env, web_url, asgi_url, clock)
     finally:
         with deferred_signals():
             monitor.stop()
@@ -361,13 +377,11 @@ def run(plan: Plan, out_dir: Path, clock: Clock) -> int:
             clock.say("stopped")
     cache_off = measure_cache_off(plan, env, work, clock, web_url, asgi_url, cache_load)
     cache["comparison"] = cache_effect.cache_comparison(cache_on, cache_off)
-    sections = {
-        "cache": {
-            "title": "The cache's effect",
-            "figures": cache,
-            "markdown": cache_effect.markdown_rows(cache),
-            "failures": cache["dashboard"]["failures"] + cache["comparison"]["failures"],
-        }
+    sections["cache"] = {
+        "title": "The cache's effect",
+        "figures": cache,
+        "markdown": cache_effect.markdown_rows(cache),
+        "failures": cache["dashboard"]["failures"] + cache["comparison"]["failures"],
     }
     removed = services.retire_load_test_patients(plan.database_url, load_test_marker())
     clock.say(f"soft-deleted the {removed:,} patients the load test created")
@@ -392,6 +406,47 @@ def run(plan: Plan, out_dir: Path, clock: Clock) -> int:
     clock.say(f"wrote {md_path.relative_to(ROOT)}, {json_path.name} and latest.html")
     print_summary(results)
     return 0 if results["status"] == "pass" else 1
+
+
+def probe_sections(plan: Plan, env: dict[str, str], web_url: str, asgi_url: str, clock: Clock) -> dict:
+    """The measurements made one request at a time against the running topology, beside Locust's."""
+    clock.say(f"documents: {plan.document_uploads} uploads of 1 MiB and of 10 MiB, then the list")
+    documents = document_upload.measure(
+        web_url, uploads=plan.document_uploads, list_requests=plan.probe_requests
+    )
+    failures = sum(row["failures"] for row in documents["upload"].values()) + documents["list"]["failures"]
+    clock.say(f"messaging: {plan.ws_sockets} websockets open, {plan.ws_messages} messages one at a time")
+    messaging = websocket_latency.measure(
+        web_url,
+        asgi_url=asgi_url,
+        sockets=plan.ws_sockets,
+        messages=plan.ws_messages,
+        list_requests=plan.probe_requests,
+    )
+    # The guide's "WebSocket message" row: from the POST's answer to the event on the receiver's socket.
+    websocket_row = {**messaging["answer_to_event"], "rps": None, "avg_ms": None}
+    return {
+        "messaging": {
+            "title": f"Messaging and websockets ({messaging['sockets']} open sockets)",
+            "figures": messaging,
+            "markdown": websocket_latency.markdown_rows(messaging),
+            "failures": messaging["post_failures"]
+            + messaging["events_lost"]
+            + messaging["inbox"]["failures"],
+            "endpoints": {"WebSocket message": websocket_row},
+        },
+        "documents": {
+            "title": "Documents (stored in "
+            + (
+                f"S3 at {env.get('S3_ENDPOINT_URL') or 'AWS'})"
+                if env.get("S3_BUCKET")
+                else "the local folder)"
+            ),
+            "figures": documents,
+            "markdown": document_upload.markdown_rows(documents),
+            "failures": failures,
+        },
+    }
 
 
 def make_cache_load(plan: Plan):
@@ -453,7 +508,8 @@ def print_summary(results: dict) -> None:
     for key, figures in results["endpoints"].items():
         print(
             f"  {key}: p50 {figures['p50_ms']} / p95 {figures['p95_ms']} / p99 {figures['p99_ms']} ms,"
-            f" {figures['rps']} req/s, {figures['failures']} failures ({figures['status']})"
+            + (f" {figures['rps']} req/s," if figures["rps"] is not None else "")
+            + f" {figures['failures']} failures ({figures['status']})"
         )
     for section in results.get("sections", {}).values():
         print(f"  {section['title']}:")

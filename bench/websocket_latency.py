@@ -22,13 +22,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import http.client
 import json
 import math
 import time
-from urllib.parse import urlsplit
 
-DEMO_LOGIN = {"username": "testuser", "password": "testpass"}  # manage.py seed_demo's demo user
+from bench.http_client import DEMO_LOGIN, Client, latency_figures
+
 STAFF_USERNAME = "demo.staff{:02d}"  # keneyapp.demo.seeding.MESSAGING_STAFF_USERNAME
 STAFF_PASSWORD = "testpass"  # noqa: S105 (the public demo password)
 SOCKETS_PER_USER = 5  # MAX_WS_CONNECTIONS_PER_USER's default
@@ -36,73 +35,11 @@ WARM_UP = 5
 EVENT_TIMEOUT_SECONDS = 5.0
 
 
-class Client:
-    """One keep-alive HTTP connection with a bearer token."""
-
-    def __init__(self, base_url: str, token: str = ""):
-        parts = urlsplit(base_url)
-        self.connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-        self.token = token
-
-    def call(self, method: str, path: str, body: dict | None = None) -> tuple[int, bytes, float, float]:
-        """(status, body, elapsed ms, perf_counter when the answer was read)."""
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        began = time.perf_counter()
-        try:
-            self.connection.request(method, path, body=data, headers=headers)
-        except (BrokenPipeError, ConnectionResetError):
-            # The server closed the idle keep-alive connection (while sockets were opening): the
-            # request never left, so sending it again on a new connection is safe.
-            self.connection.close()
-            began = time.perf_counter()
-            self.connection.request(method, path, body=data, headers=headers)
-        response = self.connection.getresponse()
-        payload = response.read()
-        answered = time.perf_counter()
-        return response.status, payload, (answered - began) * 1000, answered
-
-    def login(self, username: str, password: str) -> str:
-        status, data, _, _ = self.call(
-            "POST", "/api/v1/auth/login", {"username": username, "password": password}
-        )
-        if status != 200:
-            raise RuntimeError(f"login of {username} answered {status}: {data[:200]!r}")
-        self.token = json.loads(data)["access_token"]
-        return self.token
-
-    def fresh(self) -> None:
-        """Start the next phase on a new connection (the server may have closed the idle one)."""
-        self.connection.close()
-
-    def me(self) -> dict:
-        status, data, _, _ = self.call("GET", "/api/v1/auth/me")
-        if status != 200:
-            raise RuntimeError(f"GET /auth/me answered {status}")
-        return json.loads(data)
-
-    def close(self) -> None:
-        self.connection.close()
-
-
-def percentile(values: list[float], share: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]
-
-
-def summary(values: list[float]) -> dict:
-    return {
-        "samples": len(values),
-        "p50_ms": _round(percentile(values, 0.50)),
-        "p95_ms": _round(percentile(values, 0.95)),
-        "p99_ms": _round(percentile(values, 0.99)),
-        "max_ms": _round(max(values) if values else None),
-    }
+def me(client: Client) -> dict:
+    status, data, _ = client.call("GET", "/api/v1/auth/me")
+    if status != 200:
+        raise RuntimeError(f"GET /auth/me answered {status}")
+    return json.loads(data)
 
 
 class SocketPool:
@@ -174,9 +111,8 @@ async def _measure_events(
         for index in range(WARM_UP + messages):
             receiver_id, _ = receivers[index % len(receivers)]
             body = {"receiver_id": receiver_id, "body": f"Benchmark message {index}"}
-            status, data, elapsed_ms, answered = await asyncio.to_thread(
-                sender.call, "POST", "/api/v1/messages", body
-            )
+            status, data, elapsed_ms = await asyncio.to_thread(sender.call, "POST", "/api/v1/messages", body)
+            answered = sender.answered_at
             if status != 201:
                 failures += 1
                 continue
@@ -201,9 +137,9 @@ async def _measure_events(
         "post_failures": failures,
         "events_lost": lost,
         "before_answer": early,
-        "answer_to_event": summary(answer_to_event),
-        "post_start_to_event": summary(start_to_event),
-        "post_messages": summary(post_ms),
+        "answer_to_event": latency_figures(answer_to_event, lost),
+        "post_start_to_event": latency_figures(start_to_event, lost),
+        "post_messages": latency_figures(post_ms, failures),
         "url": url,
         "asgi_url": asgi_url,
     }
@@ -213,12 +149,12 @@ def inbox_latency(client: Client, *, requests: int) -> dict:
     timings, failures = [], 0
     client.fresh()
     for index in range(WARM_UP + requests):
-        status, _, elapsed_ms, _ = client.call("GET", "/api/v1/messages?box=inbox&limit=50")
+        status, _, elapsed_ms = client.call("GET", "/api/v1/messages?box=inbox&limit=50")
         if status != 200:
             failures += 1
         elif index >= WARM_UP:
             timings.append(elapsed_ms)
-    return {**summary(timings), "failures": failures}
+    return latency_figures(timings, failures)
 
 
 def measure(
@@ -247,7 +183,7 @@ def measure(
             receiver_clients.append(client)
             receivers.append((None, client.login(STAFF_USERNAME.format(number), STAFF_PASSWORD)))
         receivers = [
-            (client.me()["id"], token) for client, (_, token) in zip(receiver_clients, receivers, strict=True)
+            (me(client)["id"], token) for client, (_, token) in zip(receiver_clients, receivers, strict=True)
         ]
         figures = asyncio.run(
             _measure_events(
@@ -283,18 +219,14 @@ def markdown_rows(figures: dict) -> list[str]:
         f"{figures['events_lost']} events lost, {figures['post_failures']} failed POSTs, "
         f"{figures['before_answer']} events arrived before the POST's answer (counted as 0 ms):",
         "",
-        "| What | Samples | p50 ms | p95 ms | p99 ms | max ms |",
-        "|---|---|---|---|---|---|",
+        "| What | Samples | Failures | p50 ms | p95 ms | p99 ms | max ms |",
+        "|---|---|---|---|---|---|---|",
         *(
-            f"| {name} | {row['samples']} | {_n(row['p50_ms'])} | {_n(row['p95_ms'])} | "
+            f"| {name} | {row['requests']} | {row['failures']} | {_n(row['p50_ms'])} | {_n(row['p95_ms'])} | "
             f"{_n(row['p99_ms'])} | {_n(row['max_ms'])} |"
             for name, row in rows
         ),
     ]
-
-
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 2)
 
 
 def _n(value) -> str:

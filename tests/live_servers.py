@@ -1,5 +1,6 @@
 """Real server processes for tests that need more than one process: gunicorn (the production WSGI
-server) on the test database, and a private redis-server that a test may stop and start again.
+server: API and admin) and uvicorn (the production ASGI server: websockets) on the test database,
+and a private redis-server that a test may stop and start again.
 
 The servers read the same settings module as production, from the environment given here; the
 test's own data (created with factories under `transactional_db`) is committed, so they see it.
@@ -40,7 +41,9 @@ def current_database_url() -> str:
     if connection.vendor != "postgresql":
         raise RuntimeError("server processes need PostgreSQL: the SQLite test database is in memory")
     user = db.get("USER") or "postgres"
-    return f"postgresql://{user}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
+    return f"postgresql://{user}{password}@{host}:{port}/{db['NAME']}"
 
 
 @dataclass
@@ -53,25 +56,33 @@ class Response:
 
 
 class LiveServer:
-    """One gunicorn process (1 worker, a few threads) serving keneyapp.wsgi on a free port."""
+    """One server process on a free port: `kind` "wsgi" is gunicorn (1 worker, a few threads)
+    serving keneyapp.wsgi, "asgi" is uvicorn serving keneyapp.asgi (HTTP and websockets)."""
 
-    def __init__(self, name: str, log_dir: Path, env: dict[str, str], threads: int = 8):
+    def __init__(
+        self, name: str, log_dir: Path, env: dict[str, str], *, kind: str = "wsgi", threads: int = 8
+    ):
         self.name = name
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}"
         self.log_path = log_dir / f"{name}.log"
-        command = [
-            str(BIN / "gunicorn"),
-            "keneyapp.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{self.port}",
-            "--workers",
-            "1",
-            "--threads",
-            str(threads),
-            "--log-level",
-            "warning",
-        ]
+        if kind == "wsgi":
+            command = [str(BIN / "gunicorn"), "keneyapp.wsgi:application", "--bind", f"127.0.0.1:{self.port}"]
+            command += ["--workers", "1", "--threads", str(threads), "--log-level", "warning"]
+        elif kind == "asgi":
+            command = [str(BIN / "uvicorn"), "keneyapp.asgi:application", "--host", "127.0.0.1"]
+            command += [
+                "--port",
+                str(self.port),
+                "--lifespan",
+                "off",
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ]
+        else:
+            raise ValueError(f"kind is wsgi or asgi, not {kind!r}")
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT
@@ -125,6 +136,7 @@ def server_env(**overrides: str) -> dict[str, str]:
         **os.environ,
         "DATABASE_URL": current_database_url(),
         "REDIS_URL": settings.REDIS_URL or "",
+        "CHANNELS_REDIS_URL": settings.CHANNELS_REDIS_URL or "",
         "CELERY_BROKER_URL": "",
         "CELERY_TASK_ALWAYS_EAGER": "1",
         "SECRET_KEY": settings.SECRET_KEY,  # tokens minted by the test are valid there
@@ -140,8 +152,10 @@ def server_env(**overrides: str) -> dict[str, str]:
     return env
 
 
-def start_servers(names: list[str], log_dir: Path, env: dict[str, str]) -> list[LiveServer]:
-    servers = [LiveServer(name, log_dir, env) for name in names]
+def start_servers(
+    names: list[str], log_dir: Path, env: dict[str, str], *, kind: str = "wsgi"
+) -> list[LiveServer]:
+    servers = [LiveServer(name, log_dir, env, kind=kind) for name in names]
     try:
         for server in servers:
             server.wait_ready()

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from bench import websocket_latency
+from bench.http_client import latency_figures
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -18,14 +19,14 @@ def test_help_runs():
 
 
 def test_markdown_rows_show_the_guides_websocket_row():
-    row = websocket_latency.summary([1.0, 2.0, 3.0, 40.0])
+    row = latency_figures([1.0, 2.0, 3.0, 40.0])
     figures = {
         "sockets": 200, "socket_users": 40, "messages": 4, "events_lost": 0, "post_failures": 0,
         "before_answer": 1, "answer_to_event": row, "post_start_to_event": row, "post_messages": row,
-        "inbox": {**row, "failures": 0},
+        "inbox": row,
     }  # fmt: skip
     rows = websocket_latency.markdown_rows(figures)
     websocket = next(line for line in rows if line.startswith("| WebSocket message (POST answered"))
-    assert "| 4 | 2.00 | 40.00 | 40.00 | 40.00 |" in websocket
+    assert "| 4 | 0 | 2.50 | 40.00 | 40.00 | 40.00 |" in websocket
     assert any(line.startswith("| POST /messages |") for line in rows)
     assert any(line.startswith("| GET /messages?box=inbox") for line in rows)

@@ -15,8 +15,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from keneyapp.accounts.roles import Role
 from tests.factories import UserFactory
+from tests.live_servers import server_env, start_servers
 
-from .asgi_servers import server_env, start_servers
 from .websocket_helpers import token_for
 
 pytestmark = [pytest.mark.live_server_process, pytest.mark.postgres]
@@ -36,7 +36,7 @@ def people(transactional_db):
 
 @pytest.fixture
 def one_server(people, tmp_path):
-    (server,) = start_servers(["asgi"], tmp_path, server_env())
+    (server,) = start_servers(["asgi"], tmp_path, server_env(DB_POOL_SIZE="0"), kind="asgi")
     yield server
     server.stop()
 
@@ -45,7 +45,7 @@ def one_server(people, tmp_path):
 def two_servers(people, tmp_path, settings):
     if not settings.CHANNELS_REDIS_URL:
         pytest.skip("events between processes need Redis (REDIS_URL)")
-    servers = start_servers(["asgi-a", "asgi-b"], tmp_path, server_env())
+    servers = start_servers(["asgi-a", "asgi-b"], tmp_path, server_env(DB_POOL_SIZE="0"), kind="asgi")
     yield servers
     for server in servers:
         server.stop()
@@ -54,6 +54,15 @@ def two_servers(people, tmp_path, settings):
 async def next_event(socket, timeout=5.0) -> dict:
     frame = json.loads(await asyncio.wait_for(socket.recv(), timeout))
     return frame["events"][0] if frame["type"] == "batch" else frame
+
+
+async def next_message_created(socket, timeout=5.0) -> dict:
+    """The next message.created event, past the unread.count events that follow each message."""
+    while True:
+        frame = json.loads(await asyncio.wait_for(socket.recv(), timeout))
+        for event in frame["events"] if frame["type"] == "batch" else [frame]:
+            if event["type"] == "message.created":
+                return event
 
 
 def test_a_real_client_gets_its_message_and_a_bad_token_is_a_403(one_server, people):
@@ -69,13 +78,13 @@ def test_a_real_client_gets_its_message_and_a_bad_token_is_a_403(one_server, peo
             assert json.loads(await ws.recv()) == {"type": "pong"}
             await ws.send("{oops")
             assert json.loads(await ws.recv())["code"] == "malformed_json"
-            status, body = await asyncio.to_thread(
+            answer = await asyncio.to_thread(
                 server.request, "POST", "/api/v1/messages", token=token_for(doctor),
                 body={"receiver_id": nurse.pk, "body": "Room 4, please"},
             )  # fmt: skip
-            assert status == 201, body
+            assert answer.status == 201, answer.body
             event = await next_event(ws)
-            assert event["type"] == "message.created" and event["message"]["id"] == body["id"]
+            assert event["type"] == "message.created" and event["message"]["id"] == answer.json()["id"]
         for subprotocols in (["bearer", "forged"], None):  # refused at the handshake
             with pytest.raises(InvalidStatus) as refused:
                 async with connect(f"{server.ws_url}/ws/notifications/", subprotocols=subprotocols):
@@ -85,19 +94,30 @@ def test_a_real_client_gets_its_message_and_a_bad_token_is_a_403(one_server, peo
     asyncio.run(scenario())
 
 
-def test_a_message_posted_to_one_process_reaches_a_socket_on_another(two_servers, people):
+@pytest.fixture
+def api_server(people, tmp_path, settings):
+    """A gunicorn process, as production serves the API (the sockets are on uvicorn)."""
+    if not settings.CHANNELS_REDIS_URL:
+        pytest.skip("events between processes need Redis (REDIS_URL)")
+    (server,) = start_servers(["wsgi"], tmp_path, server_env())
+    yield server
+    server.stop()
+
+
+def test_a_message_posted_to_one_process_reaches_a_socket_on_another(two_servers, api_server, people):
     doctor, nurse = people
     a, b = two_servers
 
     async def scenario():
         async with connect(f"{b.ws_url}/ws/notifications/", subprotocols=["bearer", token_for(nurse)]) as ws:
-            status, body = await asyncio.to_thread(
-                a.request, "POST", "/api/v1/messages", token=token_for(doctor),
-                body={"receiver_id": nurse.pk, "body": "Across processes"},
-            )  # fmt: skip
-            assert status == 201, body
-            event = await next_event(ws)
-            assert event["type"] == "message.created" and event["message"]["body"] == "Across processes"
+            for poster, text in ((a, "From uvicorn A"), (api_server, "From gunicorn")):
+                answer = await asyncio.to_thread(
+                    poster.request, "POST", "/api/v1/messages", token=token_for(doctor),
+                    body={"receiver_id": nurse.pk, "body": text},
+                )  # fmt: skip
+                assert answer.status == 201, answer.body
+                event = await next_message_created(ws)
+                assert event["message"]["body"] == text
 
     asyncio.run(scenario())
 

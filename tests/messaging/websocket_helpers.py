@@ -3,66 +3,12 @@
 import asyncio
 import json
 import time
-from unittest import mock
-from urllib.parse import unquote, urlparse
 
-from asgiref.testing import ApplicationCommunicator
+from channels.testing import WebsocketCommunicator
 
 from keneyapp.accounts.tokens import issue_access_token
 
 WS_PATH = "/ws/notifications/"
-
-
-class WebsocketCommunicator(ApplicationCommunicator):
-    """Channels' WebsocketCommunicator, reduced to what these tests use.
-
-    `channels.testing` cannot be imported here: its package imports the live-server test case,
-    which needs daphne (not a dependency: uvicorn serves ASGI). Like Channels' own, it keeps
-    the consumer from closing the test's database connection.
-    """
-
-    def __init__(self, application, path: str, subprotocols=None):
-        parsed = urlparse(path)
-        scope = {
-            "type": "websocket",
-            "path": unquote(parsed.path),
-            "query_string": parsed.query.encode(),
-            "headers": [],
-            "subprotocols": subprotocols or [],
-        }
-        super().__init__(application, scope)
-
-    async def send_input(self, message):
-        with mock.patch("channels.db.close_old_connections", lambda: None):
-            return await super().send_input(message)
-
-    async def receive_output(self, timeout=1):
-        with mock.patch("channels.db.close_old_connections", lambda: None):
-            return await super().receive_output(timeout)
-
-    async def connect(self, timeout=1):
-        """(True, subprotocol) when accepted, (False, close code) when refused."""
-        await self.send_input({"type": "websocket.connect"})
-        response = await self.receive_output(timeout)
-        if response["type"] == "websocket.close":
-            return False, response.get("code", 1000)
-        assert response["type"] == "websocket.accept", response
-        return True, response.get("subprotocol")
-
-    async def send_to(self, text_data=None, bytes_data=None):
-        if text_data is not None:
-            await self.send_input({"type": "websocket.receive", "text": text_data})
-        else:
-            await self.send_input({"type": "websocket.receive", "bytes": bytes_data})
-
-    async def receive_from(self, timeout=1):
-        response = await self.receive_output(timeout)
-        assert response["type"] == "websocket.send", response
-        return response.get("text") or response.get("bytes")
-
-    async def disconnect(self, code=1000, timeout=1):
-        await self.send_input({"type": "websocket.disconnect", "code": code})
-        await self.wait(timeout)
 
 
 def token_for(user) -> str:
