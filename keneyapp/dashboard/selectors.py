@@ -51,34 +51,43 @@ def dashboard_stats(tenant: Tenant) -> dict[str, Any]:
     total_patients = counters[ACTIVE_PATIENTS_COUNTER]
     new_this_month = patient_queryset(tenant=tenant).filter(created_at__gte=month_start).count()
 
-    today_q = Q(appointment_date__gte=today_start, appointment_date__lt=tomorrow_start)
-    recent_q = Q(appointment_date__gte=no_show_start, appointment_date__lt=now)
-    aggregates = {
-        f"today_{status}": Count("id", filter=today_q & Q(status=status))
-        for status in AppointmentStatus.values
-    }
-    aggregates["next_7_days"] = Count(
-        "id",
-        filter=Q(appointment_date__gte=now, appointment_date__lt=upcoming_end)
-        & ~Q(status=AppointmentStatus.CANCELLED),
-    )
-    aggregates["recent_completed"] = Count("id", filter=recent_q & Q(status=AppointmentStatus.COMPLETED))
-    aggregates["recent_no_show"] = Count("id", filter=recent_q & Q(status=AppointmentStatus.NO_SHOW))
-    # Only the rows of the three windows are read (the (tenant, appointment_date) index).
+    # One row per status, three windows counted in each: fewer expressions for Django to build
+    # than a count per status and window (it was most of the statement's cost). Only the rows of
+    # the windows are read, from the (tenant, appointment_date) index that also covers status.
     window = appointment_filter(
         appointment_queryset(tenant=tenant),
         starts_from=min(today_start, no_show_start),
         starts_before=max(tomorrow_start, upcoming_end),
     )
-    counts = window.aggregate(**aggregates)
+    per_status = {
+        row["status"]: row
+        for row in window.order_by()
+        .values("status")
+        .annotate(
+            today=Count(
+                "id", filter=Q(appointment_date__gte=today_start, appointment_date__lt=tomorrow_start)
+            ),
+            upcoming=Count("id", filter=Q(appointment_date__gte=now, appointment_date__lt=upcoming_end)),
+            recent=Count("id", filter=Q(appointment_date__gte=no_show_start, appointment_date__lt=now)),
+        )
+    }
 
-    seen = counts["recent_completed"] + counts["recent_no_show"]
+    def count(status: str, window_name: str) -> int:
+        return per_status[status][window_name] if status in per_status else 0
+
+    recent_completed = count(AppointmentStatus.COMPLETED, "recent")
+    recent_no_show = count(AppointmentStatus.NO_SHOW, "recent")
+    seen = recent_completed + recent_no_show
     return {
         "patients": {"total": total_patients, "new_this_month": new_this_month},
         "appointments": {
-            "today": {status: counts[f"today_{status}"] for status in AppointmentStatus.values},
-            "next_7_days": counts["next_7_days"],
-            "no_show_rate_30_days": round(counts["recent_no_show"] / seen, 4) if seen else None,
+            "today": {status: count(status, "today") for status in AppointmentStatus.values},
+            "next_7_days": sum(
+                count(status, "upcoming")
+                for status in AppointmentStatus.values
+                if status != AppointmentStatus.CANCELLED
+            ),
+            "no_show_rate_30_days": round(recent_no_show / seen, 4) if seen else None,
         },
         # Not deleted (pending uploads and reports included): the trigger-maintained counter.
         "documents": {"total": counters[ACTIVE_DOCUMENTS_COUNTER]},

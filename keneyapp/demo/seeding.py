@@ -176,6 +176,9 @@ def ensure_messaging_staff(*, tenant: Tenant, count: int, password: str) -> int:
     return len(missing)
 
 
+REGISTER_YEARS = 3
+
+
 def generated_patients(*, tenant: Tenant, count: int, seed: int) -> list[Patient]:
     """`count` plausible patients with fresh record numbers (not yet saved)."""
     numbers = allocate_record_numbers(tenant=tenant, count=count)
@@ -185,6 +188,7 @@ def generated_patients(*, tenant: Tenant, count: int, seed: int) -> list[Patient
 def _patient_values(*, tenant_id: int, numbers: range, seed: int) -> Iterator[dict]:
     """Field values (by attribute name) of one plausible patient per record number."""
     rng = random.Random(seed)
+    now = timezone.now()
     today = timezone.localdate()
     for number in numbers:
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
@@ -203,6 +207,9 @@ def _patient_values(*, tenant_id: int, numbers: range, seed: int) -> Iterator[di
             "email": email,
             "phone_number": phone,
             "allergies": rng.choice(["", "", "", "Penicillin", "Peanuts", "Latex"]),
+            # Registered over the clinic's last three years, as a real register grows (all on
+            # the seeding day would make "new this month" count the whole clinic).
+            "created_at": now - timedelta(seconds=rng.uniform(0, REGISTER_YEARS * 365 * 86_400)),
             "search_text": patient_search_text(
                 first_name=first, last_name=last, email=email, phone_number=phone, mrn=mrn
             ),

@@ -1,8 +1,11 @@
 """`manage.py seed_demo`: the demo clinics, their staff and patients, as the guide's load test needs."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Count
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from keneyapp.accounts.models import Tenant, User
@@ -181,3 +184,14 @@ def test_other_clinic_login_uses_its_own_password():
 
     assert wrong.status_code == 401
     assert right.status_code == 200
+
+
+@pytest.mark.django_db
+def test_seeded_patients_were_registered_over_the_last_three_years():
+    seed("--patients", "200")
+
+    now = timezone.now()
+    created = list(Patient.objects.filter(tenant__slug=FIRST).values_list("created_at", flat=True))
+    assert all(now - timedelta(days=3 * 365 + 1) <= moment <= now for moment in created)
+    # Spread out, as a real register: only a small share is "new this month" on the dashboard.
+    assert sum(moment >= now - timedelta(days=31) for moment in created) < len(created) / 4
