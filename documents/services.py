@@ -21,7 +21,7 @@ from documents.models import Document, DocumentAccess, DocumentCategory, Documen
 from documents.sniffing import HEAD_BYTES, Sniffer, declared_type_matches, normalize_declared_type
 from documents.uploads import DocumentTooLarge, StreamedUpload, UnsupportedDocumentType
 from keneyapp.accounts.models import Tenant, User
-from keneyapp.core.caching import bump_on_commit, cache_service, clinic_namespace
+from keneyapp.core.caching import bump_on_commit, clinic_namespace
 from keneyapp.core.errors import ConflictError
 from patients.models import Patient
 from patients.selectors import patient_get
@@ -75,9 +75,7 @@ def _patient_of_clinic(*, tenant: Tenant, patient_id: int) -> Patient:
 
 def _invalidate_dashboard(tenant_id: int) -> None:
     """The dashboard counts documents: make its cached figures miss now and after commit."""
-    namespace = clinic_namespace(tenant_id, "dashboard")
-    cache_service.bump(namespace)
-    bump_on_commit(namespace)
+    bump_on_commit(clinic_namespace(tenant_id, "dashboard"))
 
 
 # --- streamed uploads ---------------------------------------------------------------------------

@@ -101,18 +101,12 @@ def cached_patient_values(*, tenant: Tenant, patient_id: int, fields: tuple[str,
 
 def invalidate_patients(*, tenant_id: int, patient_id: int | None = None) -> None:
     """Make cached reads of the clinic's lists, its dashboard (and one patient) miss: now, and
-    after commit.
-
-    The bump after commit is the one that matters (a read during the transaction saw the old rows
-    and may have cached them under the current version); the bump now keeps later reads inside the
-    transaction fresh, and test cases too, whose transaction never commits.
-    """
+    after commit (see `bump_on_commit`)."""
     # The dashboard counts patients too.
     namespaces = [patients_namespace(tenant_id), clinic_namespace(tenant_id, "dashboard")]
     if patient_id is not None:
         namespaces.append(patient_namespace(tenant_id, patient_id))
     for namespace in namespaces:
-        cache_service.bump(namespace)
         bump_on_commit(namespace)
 
 

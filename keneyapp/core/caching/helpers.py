@@ -2,8 +2,8 @@
 
 - `clinic_namespace(tenant_id, name)`: the one spelling of a per-clinic invalidation namespace, so a
   domain's service can invalidate (say) the dashboard without importing the dashboard app.
-- `bump_on_commit(namespace)`: invalidate once the writer's transaction commits (a reader that runs
-  before the commit would otherwise cache the old figures under the new version).
+- `bump_on_commit(namespace)`: invalidate now and again once the writer's transaction commits (a
+  reader that runs before the commit would otherwise cache the old figures under the new version).
 - `get_or_compute(key, compute, ttl)`: a read-through with a stampede guard: on a cold key one caller
   computes while the others wait for its result, polling the cache.
 """
@@ -31,9 +31,18 @@ def clinic_namespace(tenant_id: int, name: str) -> str:
 
 
 def bump_on_commit(namespace: str, *, service: CacheService | None = None) -> None:
-    """Bump `namespace` after the current transaction commits (at once outside a transaction)."""
+    """Bump `namespace` now and, inside a transaction, again after it commits.
+
+    The bump after commit is the one that matters: a read in another process during the
+    transaction saw the old rows and may have cached them under the version of the first bump.
+    The bump now keeps later reads inside the transaction fresh (and test cases, whose
+    transaction never commits). Outside a transaction the one bump is enough.
+    """
     _check_prefix(namespace)
-    transaction.on_commit(lambda: (service or cache_service).bump(namespace))
+    service = service or cache_service
+    service.bump(namespace)
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: service.bump(namespace))
 
 
 def get_or_compute(
