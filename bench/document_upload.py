@@ -21,7 +21,7 @@ import statistics
 import tempfile
 import uuid
 
-from bench.http_client import DEMO_LOGIN, Client, latency_figures
+from bench.http_client import DEMO_LOGIN, Client, add_server_arguments, latency_figures, print_figures
 
 MIB = 1024 * 1024
 SIZES_MIB = (1, 10)
@@ -124,7 +124,6 @@ def list_latency(client: Client, *, requests: int) -> dict:
 def measure(
     url: str,
     *,
-    asgi_url: str = "",
     token: str = "",
     username: str = DEMO_LOGIN["username"],
     password: str = DEMO_LOGIN["password"],
@@ -133,9 +132,7 @@ def measure(
     list_documents: int = 60,
     patient_id: int | None = None,
 ) -> dict:
-    """The figures, as a dict (see markdown_rows). Uploads and reads go to the web (WSGI) URL;
-    the ASGI URL is accepted for symmetry with the other modules and unused (no document route
-    is served over websockets)."""
+    """The figures, as a dict (see markdown_rows). Uploads and reads go to the web (WSGI) URL."""
     client = Client(url, token)
     try:
         if not token:
@@ -150,7 +147,7 @@ def measure(
         listing["documents"] = list_documents
     finally:
         client.close()
-    return {"upload": upload, "list": listing, "url": url, "asgi_url": asgi_url}
+    return {"upload": upload, "list": listing, "url": url}
 
 
 def markdown_rows(figures: dict) -> list[str]:
@@ -185,13 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Document upload throughput and list latency against a running server."
     )
-    parser.add_argument("--url", required=True, help="the web (WSGI) base URL, e.g. http://127.0.0.1:8000")
-    parser.add_argument(
-        "--asgi-url", default="", help="the ASGI base URL (accepted, unused: no document route is ASGI-only)"
-    )
-    parser.add_argument("--token", default="", help="an access token; without it, log in as --username")
-    parser.add_argument("--username", default=DEMO_LOGIN["username"])
-    parser.add_argument("--password", default=DEMO_LOGIN["password"])
+    add_server_arguments(parser)
     parser.add_argument("--uploads", type=int, default=5, help="uploads per file size (1 MiB, 10 MiB)")
     parser.add_argument("--list-requests", type=int, default=200)
     parser.add_argument(
@@ -201,11 +192,9 @@ def main(argv: list[str] | None = None) -> int:
         help="documents the clinic is topped up to before the list is read",
     )
     parser.add_argument("--patient-id", type=int, default=None, help="default: the clinic's first patient")
-    parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of Markdown")
     args = parser.parse_args(argv)
     figures = measure(
         args.url,
-        asgi_url=args.asgi_url,
         token=args.token,
         username=args.username,
         password=args.password,
@@ -214,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         list_documents=args.list_documents,
         patient_id=args.patient_id,
     )
-    print(json.dumps(figures, indent=2) if args.json else "\n".join(markdown_rows(figures)))
+    print_figures(figures, markdown_rows, as_json=args.json)
     return 0
 
 

@@ -3,6 +3,7 @@ token, and latency figures from a list of samples (bench/cache_effect.py, bench/
 bench/websocket_latency.py). Locust measures the load phases; these measure one request at a time.
 """
 
+import argparse
 import http.client
 import json
 import math
@@ -87,3 +88,17 @@ def latency_figures(samples: list[float], failures: int = 0) -> dict:
         "p99_ms": rounded(percentile(samples, 0.99)),
         "max_ms": rounded(max(samples)) if samples else None,
     }
+
+
+def add_server_arguments(parser: argparse.ArgumentParser, *, whose: str = "an") -> None:
+    """The options every probe's command line has: where the server is, who to log in as, and
+    JSON instead of Markdown."""
+    parser.add_argument("--url", required=True, help="the web (WSGI) base URL, e.g. http://127.0.0.1:8000")
+    parser.add_argument("--token", default="", help=f"{whose} access token; without it, log in as --username")
+    parser.add_argument("--username", default=DEMO_LOGIN["username"])
+    parser.add_argument("--password", default=DEMO_LOGIN["password"])
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of Markdown")
+
+
+def print_figures(figures: dict, markdown_rows, *, as_json: bool) -> None:
+    print(json.dumps(figures, indent=2) if as_json else "\n".join(markdown_rows(figures)))

@@ -26,7 +26,7 @@ import json
 import math
 import time
 
-from bench.http_client import DEMO_LOGIN, Client, latency_figures
+from bench.http_client import DEMO_LOGIN, Client, add_server_arguments, latency_figures, print_figures
 
 STAFF_USERNAME = "demo.staff{:02d}"  # keneyapp.demo.seeding.MESSAGING_STAFF_USERNAME
 STAFF_PASSWORD = "testpass"  # noqa: S105 (the public demo password)
@@ -238,15 +238,10 @@ def main(argv: list[str] | None = None) -> int:
         description="WebSocket message latency (POST answered -> event) with many open sockets, and the "
         "messaging API's latency, against a running server."
     )
-    parser.add_argument("--url", required=True, help="the web base URL, e.g. http://127.0.0.1:8000")
+    add_server_arguments(parser, whose="the sender's")
     parser.add_argument(
         "--asgi-url", required=True, help="the ASGI base URL for /ws/, e.g. ws://127.0.0.1:8001"
     )
-    parser.add_argument(
-        "--token", default="", help="the sender's access token; without it, log in as --username"
-    )
-    parser.add_argument("--username", default=DEMO_LOGIN["username"])
-    parser.add_argument("--password", default=DEMO_LOGIN["password"])
     parser.add_argument(
         "--sockets",
         type=int,
@@ -255,7 +250,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--messages", type=int, default=300, help="messages sent (latency samples)")
     parser.add_argument("--list-requests", type=int, default=200)
-    parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of Markdown")
     args = parser.parse_args(argv)
     figures = measure(
         args.url,
@@ -267,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         messages=args.messages,
         list_requests=args.list_requests,
     )
-    print(json.dumps(figures, indent=2) if args.json else "\n".join(markdown_rows(figures)))
+    print_figures(figures, markdown_rows, as_json=args.json)
     return 0
 
 

@@ -86,6 +86,34 @@ def test_download_records_are_for_clinic_admins_only_and_read_only(
     assert browser(clinic_admin).get("/admin/documents/documentaccess/add/").status_code == 403
 
 
+def test_download_records_changelist_queries_do_not_grow_with_rows(
+    browser, clinic_admin, staff_of, local_storage
+):
+    client = browser(clinic_admin)
+
+    def record_downloads(count: int) -> None:
+        for _ in range(count):
+            document = make_document(clinic_admin.tenant, patient=PatientFactory(tenant=clinic_admin.tenant))
+            DocumentAccess.objects.create(
+                tenant=clinic_admin.tenant,
+                document=document,
+                version=1,
+                user=staff_of("nurse"),
+                through="api",
+            )
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/admin/documents/documentaccess/").status_code == 200
+        return len(captured)
+
+    record_downloads(1)
+    client.get("/admin/documents/documentaccess/")
+    few = count()
+    record_downloads(20)
+    assert count() == few
+
+
 def test_documents_cannot_be_added_or_edited_in_the_admin(browser, clinic_admin, local_storage):
     document = make_document(clinic_admin.tenant)
     assert browser(clinic_admin).get("/admin/documents/document/add/").status_code == 403
