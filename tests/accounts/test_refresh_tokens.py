@@ -1,14 +1,13 @@
 """POST /api/v1/auth/refresh and /api/v1/auth/logout: rotation, replay detection, expiry, and
 logging out, through the API as a client would."""
 
-import threading
-
 import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
 from keneyapp.accounts.models import RefreshToken
 from tests.accounts.conftest import LOGOUT_URL, ME_URL, assert_error, bearer_client, post_refresh
+from tests.concurrency import run_at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -186,21 +185,11 @@ def test_concurrent_refreshes_with_one_token_yield_exactly_one_new_pair(doctor, 
         pytest.skip("needs PostgreSQL's row locks (set DATABASE_URL)")
     pair = login_pair(doctor)
     racers = 6
-    barrier = threading.Barrier(racers)
-    statuses: list[int] = []
 
-    def refresh() -> None:
-        try:
-            barrier.wait(timeout=10)
-            statuses.append(post_refresh(APIClient(), pair["refresh_token"]).status_code)
-        finally:
-            connection.close()
+    def refresh() -> int:
+        return post_refresh(APIClient(), pair["refresh_token"]).status_code  # a client per racer
 
-    threads = [threading.Thread(target=refresh) for _ in range(racers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    statuses: list[int] = run_at_once([refresh] * racers, timeout=30, barrier_timeout=10)
 
     assert sorted(statuses) == [200] + [401] * (racers - 1)
     # The login's token and exactly one replacement: no second pair was ever issued.

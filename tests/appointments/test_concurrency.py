@@ -4,13 +4,14 @@ SQLite serialises writers (IMMEDIATE transactions), so these races only exist, a
 tested, on PostgreSQL with real parallel connections.
 """
 
-import threading
+from functools import partial
 
 import pytest
 from django.db import IntegrityError, connection, transaction
 
 from appointments.models import Appointment, AppointmentStatus
 from keneyapp.accounts.roles import Role
+from tests.concurrency import run_at_once
 from tests.factories import AppointmentFactory
 
 from .helpers import DAKAR, LIST_URL, at
@@ -29,27 +30,14 @@ THREADS = 20
 def post_at_once(clients: list, bodies: list[dict]) -> list:
     """POST each body with its own client from its own thread (and database connection), all
     released together by a barrier."""
-    barrier = threading.Barrier(len(bodies))
-    responses = [None] * len(bodies)
-    errors = []
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            responses[index] = clients[index].post(LIST_URL, bodies[index], format="json")
-        except Exception as exc:  # surfaced below: a thread's exception would otherwise vanish
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(len(bodies))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not errors, errors
-    assert all(response is not None for response in responses)
-    return responses
+    return run_at_once(
+        [
+            partial(client.post, LIST_URL, body, format="json")
+            for client, body in zip(clients, bodies, strict=True)
+        ],
+        timeout=120,
+        barrier_timeout=30,
+    )
 
 
 @pytest.mark.django_db(transaction=True)

@@ -10,6 +10,7 @@ Two gunicorn processes share the database and Redis, each with its own in-proces
 
 import logging
 import threading
+from functools import partial
 
 import pytest
 from django.conf import settings
@@ -19,6 +20,7 @@ from django.db import connection
 from keneyapp.accounts.tokens import issue_access_token
 from keneyapp.core.caching import cache_service
 from keneyapp.core.caching.service import STATS_HASH
+from tests.concurrency import run_at_once
 from tests.factories import PatientFactory
 from tests.live_servers import PrivateRedis, server_env, start_servers
 
@@ -90,22 +92,15 @@ def test_200_concurrent_requests_on_a_cold_cache_compute_the_dashboard_once(
     cache_service.flush_stats()
     cache_service.l2.client.get_client(write=True).delete(cache_service.l2.make_key(STATS_HASH))
     requests = 200
-    barrier = threading.Barrier(requests)
-    answers: list = [None] * requests
 
-    def ask(index: int) -> None:
+    def ask(index: int):
         server = two_servers[index % 2]
         try:
-            barrier.wait(timeout=30)
-            answers[index] = server.request("GET", DASHBOARD, token=token, timeout=30)
-        except Exception as exc:
-            answers[index] = exc
+            return server.request("GET", DASHBOARD, token=token, timeout=30)
+        except Exception as exc:  # kept as the answer: the assertion below lists every failure
+            return exc
 
-    threads = [threading.Thread(target=ask, args=(i,)) for i in range(requests)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=90)
+    answers: list = run_at_once([partial(ask, i) for i in range(requests)], timeout=90, barrier_timeout=30)
 
     assert all(getattr(answer, "status", None) == 200 for answer in answers), {
         str(answer) for answer in answers if getattr(answer, "status", None) != 200

@@ -1,13 +1,12 @@
 """Two requests marking the same messages read at the same moment, on PostgreSQL with real
 concurrent transactions: the row changes once, and the read is announced once."""
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from messaging import services
 from messaging.models import Message
+from tests.concurrency import run_at_once
 from tests.factories import MessageFactory
 
 pytestmark = pytest.mark.postgres
@@ -26,24 +25,6 @@ def announced(monkeypatch):
     return calls
 
 
-def run_together(*functions) -> list:
-    barrier, results = threading.Barrier(len(functions)), [None] * len(functions)
-
-    def worker(index, function):
-        try:
-            barrier.wait()
-            results[index] = function()
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i, f)) for i, f in enumerate(functions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return results
-
-
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_mark_read_changes_and_announces_once(doctor, nurse, announced):
     if connection.vendor != "postgresql":
@@ -53,7 +34,7 @@ def test_concurrent_mark_read_changes_and_announces_once(doctor, nurse, announce
     def mark():
         return services.message_mark_read(message=Message.objects.get(pk=message.pk), reader=nurse).read_at
 
-    first, second = run_together(mark, mark)
+    first, second = run_at_once([mark, mark], timeout=30)
     assert first == second is not None
     assert announced == [[(message.pk, doctor.pk)]]
 
@@ -64,6 +45,6 @@ def test_concurrent_read_all_marks_each_message_once(doctor, nurse, announced):
         pytest.skip("needs PostgreSQL's row locks and real concurrency")
     MessageFactory.create_batch(5, tenant=doctor.tenant, sender=doctor, receiver=nurse)
 
-    counts = run_together(*(lambda: services.messages_mark_all_read(reader=nurse) for _ in range(3)))
+    counts = run_at_once([lambda: services.messages_mark_all_read(reader=nurse)] * 3, timeout=30)
     assert sorted(counts) == [0, 0, 5]
     assert len(announced) == 1 and len(announced[0]) == 5

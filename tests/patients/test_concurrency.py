@@ -3,12 +3,13 @@
 SQLite serialises writers, so these races only exist (and are only tested) on PostgreSQL.
 """
 
-import threading
+from functools import partial
 
 import pytest
 from django.db import connection
 
 from patients.models import Patient
+from tests.concurrency import run_at_once
 
 from .helpers import LIST_URL, valid_body
 
@@ -24,27 +25,14 @@ pytestmark = [
 def create_at_once(clients: list, bodies: list[dict]) -> list:
     """POST each body with its own client from its own thread (and database connection), all
     released together."""
-    barrier = threading.Barrier(len(bodies))
-    responses = [None] * len(bodies)
-    errors = []
-
-    def run(index: int, body: dict) -> None:
-        try:
-            barrier.wait(timeout=10)
-            responses[index] = clients[index].post(LIST_URL, body, format="json")
-        except Exception as exc:  # surfaced below: a thread's exception would otherwise vanish
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, body)) for i, body in enumerate(bodies)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
-    assert all(response is not None for response in responses)
-    return responses
+    return run_at_once(
+        [
+            partial(client.post, LIST_URL, body, format="json")
+            for client, body in zip(clients, bodies, strict=True)
+        ],
+        timeout=60,
+        barrier_timeout=10,
+    )
 
 
 def test_ten_simultaneous_creations_get_ten_distinct_record_numbers(api, doctor, clinic):

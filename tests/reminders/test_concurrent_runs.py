@@ -2,10 +2,10 @@
 remind an appointment twice: each chunk's rows are locked (FOR UPDATE SKIP LOCKED) until they are
 marked. Only PostgreSQL has row locks and real parallel connections; SQLite serialises writers."""
 
-import threading
 import time
 from collections import Counter
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from django.core.mail import EmailMessage
@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from appointments.models import Appointment
 from appointments.reminders import send_due_reminders
+from tests.concurrency import run_at_once
 from tests.factories import AppointmentFactory, PatientFactory
 
 from .conftest import recipients
@@ -31,26 +32,7 @@ PER_ROUND = 250
 def run_together(count: int, now) -> list:
     """Start `count` send_due_reminders runs released at once, each in its own thread and database
     connection; return their ReminderRun results."""
-    barrier = threading.Barrier(count)
-    results, errors = [None] * count, []
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = send_due_reminders(now=now)
-        except Exception as exc:  # surfaced below: a thread's exception would otherwise vanish
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not errors, errors
-    assert all(result is not None for result in results)
-    return results
+    return run_at_once([partial(send_due_reminders, now=now)] * count, timeout=120, barrier_timeout=10)
 
 
 @pytest.fixture
