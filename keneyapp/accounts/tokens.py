@@ -20,6 +20,7 @@ class InvalidToken(Exception):
 class AccessClaims:
     user_id: int
     tenant_id: int | None
+    expires_at: float  # the token's exp (Unix time): a websocket is closed then
 
 
 def _signing_key() -> str:
@@ -51,7 +52,9 @@ def read_access_token(token: str) -> AccessClaims:
     if payload.get("typ") != ACCESS_TOKEN_TYPE:
         raise InvalidToken("not an access token")
     try:
-        return AccessClaims(user_id=int(payload["sub"]), tenant_id=payload.get("tid"))
+        return AccessClaims(
+            user_id=int(payload["sub"]), tenant_id=payload.get("tid"), expires_at=float(payload["exp"])
+        )
     except (TypeError, ValueError):
         raise InvalidToken("malformed subject") from None
 
