@@ -7,7 +7,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from appointments import selectors, services
 from appointments.serializers import (
@@ -22,6 +21,7 @@ from keneyapp.core.clinic_time import clinic_zone
 from keneyapp.core.field_selection import parse_ordering
 from keneyapp.core.pagination import page_response, parse_page_request
 from keneyapp.core.serializers import validated_input
+from keneyapp.core.views import ClinicApiView
 from patients.selectors import patient_queryset
 
 LIST_PARAMETERS = [
@@ -92,7 +92,7 @@ def booking_response(result: services.BookingResult, zone, status_code=status.HT
     return Response(body, status=status_code, headers=headers)
 
 
-class AppointmentListApi(AppointmentAccessMixin, APIView):
+class AppointmentListApi(AppointmentAccessMixin, ClinicApiView):
     @extend_schema(operation_id="appointments_list", parameters=LIST_PARAMETERS)
     def get(self, request):
         tenant = request.user.tenant
@@ -120,7 +120,7 @@ class AppointmentListApi(AppointmentAccessMixin, APIView):
         return booking_response(result, zone, status.HTTP_201_CREATED)
 
 
-class AppointmentDetailApi(AppointmentAccessMixin, APIView):
+class AppointmentDetailApi(AppointmentAccessMixin, ClinicApiView):
     @extend_schema(operation_id="appointments_retrieve")
     def get(self, request, pk: int):
         item = selectors.appointment_detail(
@@ -142,7 +142,7 @@ class AppointmentDetailApi(AppointmentAccessMixin, APIView):
         return booking_response(result, zone)
 
 
-class AppointmentCancelApi(AppointmentAccessMixin, APIView):
+class AppointmentCancelApi(AppointmentAccessMixin, ClinicApiView):
     role_actions = {"POST": "appointments.cancel"}
 
     @extend_schema(request=CancelInput)
@@ -155,7 +155,7 @@ class AppointmentCancelApi(AppointmentAccessMixin, APIView):
         return Response(selectors.appointment_as_api(appointment, self.zone(request)))
 
 
-class PatientAppointmentsApi(AppointmentAccessMixin, APIView):
+class PatientAppointmentsApi(AppointmentAccessMixin, ClinicApiView):
     """A patient's appointment history, with the same paging and filters as the clinic's list."""
 
     role_actions = {"GET": "appointments.view"}
@@ -171,7 +171,7 @@ class PatientAppointmentsApi(AppointmentAccessMixin, APIView):
         return self.list_page(request, queryset)
 
 
-class AvailabilityApi(AppointmentAccessMixin, APIView):
+class AvailabilityApi(AppointmentAccessMixin, ClinicApiView):
     role_actions = {"GET": "appointments.view"}
 
     @extend_schema(

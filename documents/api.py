@@ -13,7 +13,6 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from documents import downloads, selectors, services
 from documents.models import DocumentCategory
@@ -28,6 +27,7 @@ from documents.uploads import DocumentUploadHandler
 from keneyapp.accounts.permissions import IsClinicStaff, RolePermission
 from keneyapp.core.pagination import page_response, parse_page_request
 from keneyapp.core.serializers import validated_input
+from keneyapp.core.views import ClinicApiView
 from patients.selectors import patient_get, patient_queryset
 
 DOCUMENT_PAGE = inline_serializer(
@@ -79,7 +79,7 @@ def _optional_id(params, name: str) -> int | None:
     return int(raw)
 
 
-class DocumentListApi(DocumentAccessMixin, APIView):
+class DocumentListApi(DocumentAccessMixin, ClinicApiView):
     role_actions = {"GET": "documents.view"}
 
     @extend_schema(
@@ -108,7 +108,7 @@ class DocumentListApi(DocumentAccessMixin, APIView):
         return Response(page_response(items, total=total, page=page))
 
 
-class DocumentUploadApi(StreamedUploadMixin, DocumentAccessMixin, APIView):
+class DocumentUploadApi(StreamedUploadMixin, DocumentAccessMixin, ClinicApiView):
     role_actions = {"POST": "documents.add"}
 
     @extend_schema(request={"multipart/form-data": DocumentUploadInput}, responses={201: DocumentOutput})
@@ -130,7 +130,7 @@ class DocumentUploadApi(StreamedUploadMixin, DocumentAccessMixin, APIView):
         )
 
 
-class DocumentPresignApi(DocumentAccessMixin, APIView):
+class DocumentPresignApi(DocumentAccessMixin, ClinicApiView):
     role_actions = {"POST": "documents.add"}
 
     @extend_schema(
@@ -169,7 +169,7 @@ class DocumentPresignApi(DocumentAccessMixin, APIView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-class DocumentDetailApi(DocumentAccessMixin, APIView):
+class DocumentDetailApi(DocumentAccessMixin, ClinicApiView):
     role_actions = {"GET": "documents.view", "DELETE": "documents.delete"}
 
     @extend_schema(operation_id="documents_retrieve", responses=DocumentOutput)
@@ -187,7 +187,7 @@ class DocumentDetailApi(DocumentAccessMixin, APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class DocumentConfirmApi(DocumentAccessMixin, APIView):
+class DocumentConfirmApi(DocumentAccessMixin, ClinicApiView):
     role_actions = {"POST": "documents.add"}
 
     @extend_schema(request=None, responses=DocumentOutput)
@@ -197,7 +197,7 @@ class DocumentConfirmApi(DocumentAccessMixin, APIView):
         return Response(selectors.document_as_api(document))
 
 
-class DocumentVersionsApi(StreamedUploadMixin, DocumentAccessMixin, APIView):
+class DocumentVersionsApi(StreamedUploadMixin, DocumentAccessMixin, ClinicApiView):
     role_actions = {"GET": "documents.view", "POST": "documents.add"}
 
     @extend_schema(operation_id="documents_versions_list", responses=DocumentOutput(many=True))
@@ -218,7 +218,7 @@ class DocumentVersionsApi(StreamedUploadMixin, DocumentAccessMixin, APIView):
         return Response(selectors.document_as_api(document), status=status.HTTP_201_CREATED)
 
 
-class DocumentDownloadApi(DocumentAccessMixin, APIView):
+class DocumentDownloadApi(DocumentAccessMixin, ClinicApiView):
     role_actions = {"GET": "documents.download"}
 
     @extend_schema(
@@ -242,7 +242,7 @@ class DocumentDownloadApi(DocumentAccessMixin, APIView):
         )
 
 
-class PatientReportApi(APIView):
+class PatientReportApi(ClinicApiView):
     permission_classes = [IsClinicStaff, RolePermission]
     role_actions = {"POST": "documents.report"}
 

@@ -8,11 +8,11 @@ from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from keneyapp.accounts.permissions import IsClinicStaff, RolePermission
 from keneyapp.core.pagination import page_response, parse_page_request
 from keneyapp.core.serializers import validated_input
+from keneyapp.core.views import ClinicApiView
 from messaging import selectors, services
 from messaging.serializers import MessageCreateInput, MessageListQuery
 
@@ -22,7 +22,7 @@ class MessageAccessMixin:
     role_actions = {"GET": "messages.view", "POST": "messages.send"}
 
 
-class MessageListApi(MessageAccessMixin, APIView):
+class MessageListApi(MessageAccessMixin, ClinicApiView):
     @extend_schema(
         operation_id="messages_list",
         parameters=[
@@ -72,7 +72,7 @@ class MessageListApi(MessageAccessMixin, APIView):
         )
 
 
-class MessageDetailApi(MessageAccessMixin, APIView):
+class MessageDetailApi(MessageAccessMixin, ClinicApiView):
     @extend_schema(operation_id="messages_retrieve")
     def get(self, request, pk: int):
         item = selectors.message_detail(tenant=request.user.tenant, user=request.user, message_id=pk)
@@ -83,7 +83,7 @@ class MessageDetailApi(MessageAccessMixin, APIView):
         return Response(item)
 
 
-class MessageReadApi(MessageAccessMixin, APIView):
+class MessageReadApi(MessageAccessMixin, ClinicApiView):
     role_actions = {"POST": "messages.view"}
 
     @extend_schema(operation_id="messages_mark_read", request=None)
@@ -96,7 +96,7 @@ class MessageReadApi(MessageAccessMixin, APIView):
         return Response(selectors.message_as_api(message.pk))
 
 
-class MessageReadAllApi(MessageAccessMixin, APIView):
+class MessageReadAllApi(MessageAccessMixin, ClinicApiView):
     role_actions = {"POST": "messages.view"}
 
     @extend_schema(operation_id="messages_mark_all_read", request=None)
@@ -106,7 +106,7 @@ class MessageReadAllApi(MessageAccessMixin, APIView):
         return Response({"marked_read": marked, "unread": unread})
 
 
-class MessageUnreadCountApi(MessageAccessMixin, APIView):
+class MessageUnreadCountApi(MessageAccessMixin, ClinicApiView):
     @extend_schema(operation_id="messages_unread_count")
     def get(self, request):
         return Response({"unread": selectors.unread_count(tenant=request.user.tenant, user=request.user)})

@@ -6,12 +6,12 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers, status
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from keneyapp.accounts.permissions import IsClinicStaff, RolePermission
 from keneyapp.core.field_selection import parse_fields, parse_ordering
 from keneyapp.core.pagination import page_response, parse_page_request
 from keneyapp.core.serializers import validated_input
+from keneyapp.core.views import ClinicApiView
 from patients import cache, selectors, services
 from patients.serializers import PatientInput, PatientOutput
 
@@ -39,7 +39,7 @@ class PatientAccessMixin:
         return patient
 
 
-class PatientListApi(PatientAccessMixin, APIView):
+class PatientListApi(PatientAccessMixin, ClinicApiView):
     @extend_schema(
         operation_id="patients_list",
         parameters=[
@@ -95,7 +95,7 @@ class PatientListApi(PatientAccessMixin, APIView):
         )
 
 
-class PatientDetailApi(PatientAccessMixin, APIView):
+class PatientDetailApi(PatientAccessMixin, ClinicApiView):
     @extend_schema(operation_id="patients_retrieve", parameters=[FIELDS_PARAMETER], responses=PatientOutput)
     def get(self, request, pk: int):
         fields = parse_fields(request.query_params, allowed=selectors.PATIENT_FIELDS)

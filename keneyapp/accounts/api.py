@@ -5,11 +5,11 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from keneyapp.accounts import login_throttle, services
 from keneyapp.accounts.roles import actions_for_role
 from keneyapp.core.serializers import StrictInputSerializer, validated_input
+from keneyapp.core.views import ClinicApiView
 
 INVALID_CREDENTIALS = "Invalid username or password."
 
@@ -38,7 +38,7 @@ class InvalidCredentials(AuthenticationFailed):
     default_code = "invalid_credentials"
 
 
-class CredentialsApi(APIView):
+class CredentialsApi(ClinicApiView):
     """Endpoints that take credentials in the body rather than a bearer token.
 
     They have no authenticator, and DRF turns a 401 into a 403 when no authenticator names a
@@ -81,7 +81,7 @@ class RefreshApi(CredentialsApi):
         return Response(pair.as_response())
 
 
-class LogoutApi(APIView):
+class LogoutApi(ClinicApiView):
     @extend_schema(request=RefreshInput, responses={204: None})
     def post(self, request):
         data = validated_input(RefreshInput, request.data)
@@ -89,7 +89,7 @@ class LogoutApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class MeApi(APIView):
+class MeApi(ClinicApiView):
     @extend_schema(
         responses=inline_serializer(
             "Me",

@@ -2,13 +2,13 @@
 
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from keneyapp.accounts.permissions import IsClinicStaff, RolePermission
+from keneyapp.core.views import ClinicApiView
 from keneyapp.dashboard import selectors
 
 
-class DashboardStatsApi(APIView):
+class DashboardStatsApi(ClinicApiView):
     permission_classes = [IsClinicStaff, RolePermission]
     role_actions = {"GET": "dashboard.view"}
 
