@@ -4,7 +4,7 @@ appointments) behind each endpoint.
     DATABASE_URL=postgresql://.../scratch python -m bench.query_counts --scratch --output counts.json
 
 It runs on a scratch database of its own (bench/run.py passes one): it migrates it, empties it
-(`flush`), seeds the demo clinic with `keneyapp.demo.seeding`, and sends each request twice through
+(`flush`), seeds the demo clinic with `demo.seeding`, and sends each request twice through
 Django's test client, counting the second (warm caches) with CaptureQueriesContext. The counts must
 not depend on the number of rows; later issues add their endpoints to ENDPOINTS.
 """
@@ -109,8 +109,8 @@ def count_queries() -> dict:
     from django.db import connection
     from django.test import Client
 
+    from demo import appointment_seeding, seeding
     from keneyapp.accounts.models import User
-    from keneyapp.demo import appointment_seeding, seeding
     from patients.models import Patient
 
     call_command("migrate", verbosity=0, interactive=False)

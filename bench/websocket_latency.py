@@ -28,7 +28,7 @@ import time
 
 from bench.http_client import DEMO_LOGIN, Client, add_server_arguments, latency_figures, print_figures
 
-STAFF_USERNAME = "demo.staff{:02d}"  # keneyapp.demo.seeding.MESSAGING_STAFF_USERNAME
+STAFF_USERNAME = "demo.staff{:02d}"  # demo.seeding.MESSAGING_STAFF_USERNAME
 STAFF_PASSWORD = "testpass"  # noqa: S105 (the public demo password)
 SOCKETS_PER_USER = 5  # MAX_WS_CONNECTIONS_PER_USER's default
 WARM_UP = 5

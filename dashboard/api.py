@@ -3,9 +3,9 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
+from dashboard import selectors
 from keneyapp.accounts.permissions import IsClinicStaff, RolePermission
 from keneyapp.core.views import ClinicApiView
-from keneyapp.dashboard import selectors
 
 
 class DashboardStatsApi(ClinicApiView):

@@ -5,5 +5,5 @@ class DashboardConfig(AppConfig):
     """The clinic's dashboard: figures read from every domain through its selectors, cached per
     clinic, and re-warmed by Celery beat. No domain depends on it."""
 
-    name = "keneyapp.dashboard"
+    name = "dashboard"
     label = "dashboard"

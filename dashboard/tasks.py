@@ -2,7 +2,7 @@ import logging
 
 from celery import shared_task
 
-from keneyapp.dashboard.selectors import active_clinics, dashboard_warm
+from dashboard.selectors import active_clinics, dashboard_warm
 
 logger = logging.getLogger(__name__)
 

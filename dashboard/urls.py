@@ -1,6 +1,6 @@
 from django.urls import path
 
-from keneyapp.dashboard import api
+from dashboard import api
 
 urlpatterns = [
     path("dashboard/stats", api.DashboardStatsApi.as_view(), name="dashboard-stats"),

@@ -13,10 +13,10 @@ from django.db.models import Max
 from django.utils import timezone
 
 from appointments.models import Appointment, AppointmentStatus, WorkingHours
+from demo.bulk_insert import insert_rows
 from keneyapp.accounts.models import Tenant, User
 from keneyapp.accounts.roles import CLINICAL_STAFF
 from keneyapp.core.caching import bump_on_commit, clinic_namespace
-from keneyapp.demo.bulk_insert import insert_rows
 from patients.models import Patient
 
 BATCH_SIZE = 5000

@@ -4,5 +4,5 @@ from django.apps import AppConfig
 class DemoConfig(AppConfig):
     """Demo and benchmark data (`manage.py seed_demo`). Knows every domain; nothing depends on it."""
 
-    name = "keneyapp.demo"
+    name = "demo"
     label = "demo"

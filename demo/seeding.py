@@ -12,10 +12,10 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from demo.bulk_insert import insert_rows
 from keneyapp.accounts.models import Tenant, User
 from keneyapp.accounts.roles import Role
 from keneyapp.core.text import fold_for_search
-from keneyapp.demo.bulk_insert import insert_rows
 from patients.cache import invalidate_patients
 from patients.models import Patient, Sex
 from patients.services import allocate_record_numbers, format_record_number, patient_search_text

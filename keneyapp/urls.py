@@ -11,7 +11,7 @@ api_v1 = [
     path("", include("keneyapp.accounts.urls")),
     path("", include("patients.urls")),
     path("", include("appointments.urls")),
-    path("", include("keneyapp.dashboard.urls")),
+    path("", include("dashboard.urls")),
     path("", include("documents.urls")),
     path("", include("messaging.urls")),
 ]

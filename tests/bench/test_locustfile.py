@@ -21,7 +21,7 @@ from django.db import connections
 from django.test.testcases import LiveServerThread, QuietWSGIRequestHandler
 
 from bench.locust_stats import AGGREGATED, read_stats_csv
-from keneyapp.demo import seeding
+from demo import seeding
 
 ROOT = Path(__file__).resolve().parents[2]
 TASK_ENDPOINTS = (

@@ -3,8 +3,8 @@
 import pytest
 from django.db import connection
 
+from demo.bulk_insert import insert_rows
 from keneyapp.core.row_counts import CountRowsPerTenant, row_count
-from keneyapp.demo.bulk_insert import insert_rows
 from patients.models import Patient
 from patients.selectors import ACTIVE_PATIENTS_COUNTER
 from patients.services import patient_create, patient_soft_delete

@@ -20,7 +20,7 @@ STATS_URL = "/api/v1/dashboard/stats"
 
 @pytest.fixture
 def frozen_now(monkeypatch):
-    monkeypatch.setattr("keneyapp.dashboard.selectors.timezone.now", lambda: NOW)
+    monkeypatch.setattr("dashboard.selectors.timezone.now", lambda: NOW)
     return NOW
 
 

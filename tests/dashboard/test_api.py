@@ -7,8 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from dashboard import selectors
 from keneyapp.accounts.roles import Role
-from keneyapp.dashboard import selectors
 from tests.factories import AppointmentFactory, PatientFactory
 from tests.patients.helpers import valid_body
 

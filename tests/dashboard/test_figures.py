@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from appointments.models import AppointmentStatus
-from keneyapp.dashboard.selectors import dashboard_stats
+from dashboard.selectors import dashboard_stats
 
 from .conftest import EXPECTED, NOW, build_data_set
 

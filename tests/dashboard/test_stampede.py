@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from keneyapp.dashboard import selectors
+from dashboard import selectors
 from tests.concurrency import run_at_once
 from tests.factories import PatientFactory
 

@@ -7,9 +7,9 @@ from django.conf import settings
 from django.core.management import call_command
 from django_celery_beat.models import PeriodicTask
 
+from dashboard.selectors import dashboard_cache_key
+from dashboard.tasks import warm_dashboard_cache
 from keneyapp.core.caching import cache_service
-from keneyapp.dashboard.selectors import dashboard_cache_key
-from keneyapp.dashboard.tasks import warm_dashboard_cache
 from tests.factories import PatientFactory, TenantFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,9 +8,9 @@ from django.db.models import Count
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from demo.seeding import DEMO_CLINICS
 from keneyapp.accounts.models import Tenant, User
 from keneyapp.accounts.roles import Role
-from keneyapp.demo.seeding import DEMO_CLINICS
 from patients.models import Patient
 
 FIRST, SECOND = (spec.slug for spec in DEMO_CLINICS)

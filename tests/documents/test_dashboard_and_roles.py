@@ -1,7 +1,7 @@
 import pytest
 
+from dashboard.selectors import dashboard_stats
 from keneyapp.accounts.roles import PERMISSIONS, Role, role_can
-from keneyapp.dashboard.selectors import dashboard_stats
 from tests.documents.helpers import PDF, make_document, upload
 from tests.factories import PatientFactory
 

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from keneyapp.dashboard.tasks import warm_all
+from dashboard.tasks import warm_all
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from keneyapp.demo import appointment_seeding, seeding
+from demo import appointment_seeding, seeding
 
 
 class Command(BaseCommand):
