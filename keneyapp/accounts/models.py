@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from keneyapp.accounts.roles import Role
+from keneyapp.accounts.roles import Role, role_can
 
 
 def validate_timezone(value: str) -> None:
@@ -59,6 +59,14 @@ class User(AbstractUser):
     @property
     def display_name(self) -> str:
         return self.get_full_name() or self.username
+
+    def role_allows(self, action: str) -> bool:
+        """Whether this member of staff's role may do `action` ("<resource>.<verb>", a row of
+        roles.PERMISSIONS; an action missing from the table raises LookupError). Without a clinic
+        and a role (a superuser outside every clinic), nothing.
+
+        The admin's base class (keneyapp.core.admin) asks this, so `core` names no roles table."""
+        return bool(self.tenant_id and self.role) and role_can(self.role, action)
 
 
 class RefreshToken(models.Model):

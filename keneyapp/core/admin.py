@@ -3,14 +3,13 @@
 Clinic staff see and edit only their own clinic's rows: changelists, change pages, search,
 foreign-key choices and autocomplete all start from their clinic; the clinic is set for them on
 save. Superusers see every clinic, with a clinic filter. What a role may do comes from the roles
-table (keneyapp.accounts.roles), not from Django's per-model permissions.
+table, asked through the user (`request.user.role_allows`, keneyapp.accounts), not from Django's
+per-model permissions: `core` imports no account module.
 """
 
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-
-from keneyapp.accounts.roles import role_can
 
 
 def is_platform_admin(request) -> bool:
@@ -99,9 +98,7 @@ class TenantScopedAdmin(admin.ModelAdmin):
         if is_platform_admin(request):
             return True
         user = request.user
-        if not (user.is_active and user.is_staff and user.tenant_id and user.role):
-            return False
-        return role_can(user.role, f"{self.role_resource}.{verb}")
+        return user.is_active and user.is_staff and user.role_allows(f"{self.role_resource}.{verb}")
 
     def has_module_permission(self, request):
         return self._role_allows(request, "view")
