@@ -10,7 +10,7 @@ from appointments.models import Appointment, AppointmentStatus, TimeOff, Working
 from appointments.status_rules import action_for_status, can_transition
 from keneyapp.accounts.roles import role_can
 from keneyapp.core.admin import ClinicRelatedFieldListFilter, TenantScopedAdmin
-from keneyapp.core.caching import bump_on_commit, clinic_namespace
+from keneyapp.core.signals import clinic_data_changed
 from patients.selectors import patient_filter_search
 
 FINAL_STATUSES = (AppointmentStatus.COMPLETED, AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW)
@@ -119,7 +119,7 @@ class AppointmentAdmin(TenantScopedAdmin):
         if obj.status == "cancelled" and obj.cancelled_at is None:
             obj.cancelled_at = timezone.now()
         super().save_model(request, obj, form, change)
-        bump_on_commit(clinic_namespace(obj.tenant_id, "dashboard"))  # as the booking services do
+        clinic_data_changed.send(sender=Appointment, tenant_id=obj.tenant_id)  # as the booking services do
 
 
 class ScheduleAdmin(TenantScopedAdmin):

@@ -21,9 +21,9 @@ from appointments.models import Appointment, AppointmentStatus
 from appointments.status_rules import action_for_status, can_transition
 from keneyapp.accounts.models import Tenant, User
 from keneyapp.accounts.roles import role_can
-from keneyapp.core.caching import bump_on_commit, clinic_namespace
 from keneyapp.core.errors import ConflictError
 from keneyapp.core.events import publish_on_commit, staff_group
+from keneyapp.core.signals import clinic_data_changed
 from patients.selectors import patient_get
 
 NO_OVERLAP_CONSTRAINT = "appointment_provider_no_overlap"
@@ -167,7 +167,7 @@ def appointment_book(
         created_by=created_by,
     )
     _save_holding_time(appointment, zone)
-    bump_on_commit(clinic_namespace(tenant.pk, "dashboard"))
+    clinic_data_changed.send(sender=Appointment, tenant_id=tenant.pk)
     _announce(appointment, "appointment.created")
     return BookingResult(appointment, _outside_working_hours(appointment, zone))
 
@@ -231,7 +231,7 @@ def appointment_update(
     elif "status" in changes:
         appointment.status = changes["status"]
     _save_holding_time(appointment, zone)
-    bump_on_commit(clinic_namespace(appointment.tenant_id, "dashboard"))
+    clinic_data_changed.send(sender=Appointment, tenant_id=appointment.tenant_id)
     _announce(appointment, "appointment.updated")
     return BookingResult(appointment, _outside_working_hours(appointment, zone))
 
@@ -247,6 +247,6 @@ def appointment_cancel(*, appointment: Appointment, actor: User, reason: str) ->
     if appointment.status != AppointmentStatus.CANCELLED:
         _apply_cancellation(appointment, reason)
         appointment.save(update_fields=["status", "cancelled_at", "cancellation_reason", "updated_at"])
-        bump_on_commit(clinic_namespace(appointment.tenant_id, "dashboard"))
+        clinic_data_changed.send(sender=Appointment, tenant_id=appointment.tenant_id)
         _announce(appointment, "appointment.updated")
     return appointment

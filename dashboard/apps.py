@@ -7,3 +7,9 @@ class DashboardConfig(AppConfig):
 
     name = "dashboard"
     label = "dashboard"
+
+    def ready(self) -> None:
+        from dashboard import selectors
+        from keneyapp.core.signals import clinic_data_changed
+
+        clinic_data_changed.connect(selectors.dashboard_invalidate, dispatch_uid="dashboard.invalidate")

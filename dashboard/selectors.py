@@ -1,10 +1,11 @@
 """The dashboard's figures for one clinic, computed in three SQL statements whatever its size,
 and their per-clinic cache.
 
-Invalidation: the patients, appointments and documents services bump the clinic's
-"tenant:<id>:dashboard" namespace on commit, so the cached figures never outlive a write; the TTL
-only bounds how long the figures that depend on the clock alone ("today", "next 7 days") may lag,
-and beat re-warms them.
+Invalidation: the patients, appointments and documents writes send core's `clinic_data_changed`,
+and `dashboard_invalidate` (connected in DashboardConfig.ready) bumps the clinic's
+"tenant:<id>:dashboard" namespace now and after commit, so the cached figures never outlive a write;
+the TTL only bounds how long the figures that depend on the clock alone ("today", "next 7 days") may
+lag, and beat re-warms them.
 """
 
 from datetime import timedelta
@@ -17,7 +18,7 @@ from appointments.models import AppointmentStatus
 from appointments.selectors import appointment_filter, appointment_queryset
 from documents.selectors import ACTIVE_DOCUMENTS_COUNTER
 from keneyapp.accounts.models import Tenant
-from keneyapp.core.caching import cache_service, clinic_namespace, get_or_compute
+from keneyapp.core.caching import bump_on_commit, cache_service, clinic_namespace, get_or_compute
 from keneyapp.core.clinic_time import clinic_zone, day_start
 from keneyapp.core.row_counts import row_counts
 from messaging.selectors import unread_count
@@ -102,6 +103,12 @@ def dashboard_cache_key(tenant_id: int) -> str | None:
         f"dashboard:{int(tenant_id)}:stats",
         namespaces=[clinic_namespace(tenant_id, DASHBOARD_NAMESPACE)],
     )
+
+
+def dashboard_invalidate(sender, *, tenant_id: int, **kwargs) -> None:
+    """Receiver of keneyapp.core.signals.clinic_data_changed: the clinic's cached figures miss now
+    and again after the writer's transaction commits."""
+    bump_on_commit(clinic_namespace(tenant_id, DASHBOARD_NAMESPACE))
 
 
 def dashboard_stats_cached(tenant: Tenant) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from appointments.models import Appointment, AppointmentStatus, WorkingHours
 from demo.bulk_insert import insert_rows
 from keneyapp.accounts.models import Tenant, User
 from keneyapp.accounts.roles import CLINICAL_STAFF
-from keneyapp.core.caching import bump_on_commit, clinic_namespace
+from keneyapp.core.signals import clinic_data_changed
 from patients.models import Patient
 
 BATCH_SIZE = 5000
@@ -103,6 +103,6 @@ def top_up_appointments(*, tenant: Tenant, target: int, progress=None) -> int:
         added += len(batch)
         if progress:
             progress(added, missing)
-    # COPY bypasses the booking services: the clinic's cached dashboard must recount.
-    bump_on_commit(clinic_namespace(tenant.pk, "dashboard"))
+    # COPY bypasses the booking services: announce the change as they do.
+    clinic_data_changed.send(sender=Appointment, tenant_id=tenant.pk)
     return added

@@ -21,8 +21,8 @@ from documents.models import Document, DocumentAccess, DocumentCategory, Documen
 from documents.sniffing import HEAD_BYTES, Sniffer, declared_type_matches, normalize_declared_type
 from documents.uploads import DocumentTooLarge, StreamedUpload, UnsupportedDocumentType
 from keneyapp.accounts.models import Tenant, User
-from keneyapp.core.caching import bump_on_commit, clinic_namespace
 from keneyapp.core.errors import ConflictError
+from keneyapp.core.signals import clinic_data_changed
 from patients.models import Patient
 from patients.selectors import patient_get
 
@@ -74,8 +74,8 @@ def _patient_of_clinic(*, tenant: Tenant, patient_id: int) -> Patient:
 
 
 def _invalidate_dashboard(tenant_id: int) -> None:
-    """The dashboard counts documents: make its cached figures miss now and after commit."""
-    bump_on_commit(clinic_namespace(tenant_id, "dashboard"))
+    """Announce that the clinic's documents changed (the dashboard counts them)."""
+    clinic_data_changed.send(sender=Document, tenant_id=tenant_id)
 
 
 # --- streamed uploads ---------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from django.dispatch import receiver
 
 from keneyapp.accounts.models import Tenant
 from keneyapp.core.caching import bump_on_commit, cache_service, clinic_namespace
+from keneyapp.core.signals import clinic_data_changed
 from patients import selectors
 from patients.models import Patient
 
@@ -100,14 +101,14 @@ def cached_patient_values(*, tenant: Tenant, patient_id: int, fields: tuple[str,
 
 
 def invalidate_patients(*, tenant_id: int, patient_id: int | None = None) -> None:
-    """Make cached reads of the clinic's lists, its dashboard (and one patient) miss: now, and
-    after commit (see `bump_on_commit`)."""
-    # The dashboard counts patients too.
-    namespaces = [patients_namespace(tenant_id), clinic_namespace(tenant_id, "dashboard")]
+    """Make cached reads of the clinic's lists (and one patient) miss: now, and after commit (see
+    `bump_on_commit`); and announce the change to whatever counts patients (the dashboard)."""
+    namespaces = [patients_namespace(tenant_id)]
     if patient_id is not None:
         namespaces.append(patient_namespace(tenant_id, patient_id))
     for namespace in namespaces:
         bump_on_commit(namespace)
+    clinic_data_changed.send(sender=Patient, tenant_id=tenant_id)
 
 
 @receiver([post_save, post_delete], sender=Patient, dispatch_uid="patients.cache.invalidate")
