@@ -33,9 +33,10 @@ lint: $(INSTALLED)
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/lint-imports --no-logo
+	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache db.sqlite3*
+	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache .mypy_cache db.sqlite3*
 
 # The benchmark: the production topology (deploy/start.sh) on PostgreSQL and Redis, the guide's load
 # test and a saturation run, reported in bench/results/latest.{md,json,html}. QUICK=1: a smoke run

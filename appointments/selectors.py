@@ -200,7 +200,7 @@ def clinical_staff_weekly_hours(*, tenant: Tenant, provider_id: int) -> list[tup
 
 
 def provider_working_intervals(
-    *, tenant: Tenant, provider_id: int, date_from: date, date_to: date, zone: ZoneInfo
+    *, tenant: Tenant | int, provider_id: int, date_from: date, date_to: date, zone: ZoneInfo
 ) -> list[availability.Interval]:
     """Working hours over a date range, less time off (which is folded in as busy time)."""
     hours = WorkingHours.objects.filter(tenant=tenant, provider_id=provider_id).values_list(

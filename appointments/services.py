@@ -42,7 +42,7 @@ def _resolve_patient(tenant: Tenant, patient_id: int):
     return patient
 
 
-def _resolve_provider(tenant: Tenant, provider_id: int | None) -> User | None:
+def _resolve_provider(tenant: Tenant | int, provider_id: int | None) -> User | None:
     if provider_id is None:
         return None
     provider = selectors.clinical_staff_get(tenant=tenant, user_id=provider_id)

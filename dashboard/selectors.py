@@ -9,7 +9,7 @@ lag, and beat re-warms them.
 """
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -73,7 +73,7 @@ def dashboard_stats(tenant: Tenant) -> dict[str, Any]:
         )
     }
 
-    def count(status: str, window_name: str) -> int:
+    def count(status: str, window_name: Literal["today", "upcoming", "recent"]) -> int:
         return per_status[status][window_name] if status in per_status else 0
 
     recent_completed = count(AppointmentStatus.COMPLETED, "recent")

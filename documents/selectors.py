@@ -1,5 +1,8 @@
 """Reads of documents. Every function takes the clinic; nothing here can see another clinic."""
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.db.models import QuerySet
 
 from documents.models import Document, DocumentStatus, DocumentVersion
@@ -99,7 +102,7 @@ def document_as_api(document: Document) -> dict:
     return document_row_as_api({column: getattr(document, column) for column in DOCUMENT_COLUMNS})
 
 
-def patient_documents_for_report(*, tenant: Tenant | int, patient_id: int) -> list[dict]:
+def patient_documents_for_report(*, tenant: Tenant | int, patient_id: int) -> list[Mapping[str, Any]]:
     """The patient's ready documents, newest first, for the summary report."""
     return list(
         document_queryset(tenant=tenant)

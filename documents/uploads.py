@@ -46,6 +46,8 @@ class OneFileOnly(APIException):
 class StreamedUpload(UploadedFile):
     """The uploaded file, already on disk, with what was learned while it streamed."""
 
+    size: int  # always known: counted while it streamed (Django's UploadedFile allows None)
+
     def __init__(
         self, file, *, name: str, declared_type: str, size: int, sha256: str, detected_type: str | None
     ):

@@ -44,7 +44,7 @@ SEARCH_MAX_LENGTH = 100
 ACTIVE_PATIENTS_COUNTER = "patients.active"
 
 
-def patient_queryset(*, tenant: Tenant) -> QuerySet[Patient]:
+def patient_queryset(*, tenant: Tenant | int) -> QuerySet[Patient]:
     """The clinic's active (not deleted) patients: the starting point of every patient read."""
     return Patient.objects.filter(tenant=tenant, is_deleted=False)
 

@@ -72,7 +72,9 @@ def next_record_number(tenant: Tenant) -> str:
             return candidate
 
 
-def _check_unique(*, tenant: Tenant, mrn: str | None, email: str | None, exclude_id: int | None) -> None:
+def _check_unique(
+    *, tenant: Tenant | int, mrn: str | None, email: str | None, exclude_id: int | None
+) -> None:
     errors = {}
     if mrn:
         taken = Patient.objects.filter(tenant=tenant, mrn=mrn)

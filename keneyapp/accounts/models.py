@@ -1,6 +1,6 @@
 import zoneinfo
 
-from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -42,8 +42,6 @@ class User(AbstractUser):
         verbose_name="clinic",
     )
     role = models.CharField(max_length=20, choices=Role.choices, blank=True)
-
-    objects = UserManager()
 
     class Meta:
         ordering = ["username"]

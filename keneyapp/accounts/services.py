@@ -56,7 +56,8 @@ def _issue_pair(*, user: User, family: uuid.UUID) -> tuple[TokenPair, RefreshTok
 
 
 def user_may_use_api(user: User) -> bool:
-    return user.is_active and (user.tenant_id is None or user.tenant.is_active)
+    tenant = user.tenant  # None for a superuser outside every clinic (no query then)
+    return user.is_active and (tenant is None or tenant.is_active)
 
 
 def auth_login(*, username: str, password: str) -> TokenPair:

@@ -31,7 +31,7 @@ def parse_page_request(query_params, *, default_limit: int = DEFAULT_LIMIT) -> P
         errors["skip"] = ["skip must be 0 or more."]
     if limit is not None and not 1 <= limit <= MAX_LIMIT:
         errors["limit"] = [f"limit must be between 1 and {MAX_LIMIT}."]
-    if errors:
+    if errors or skip is None or limit is None:  # None only with its error recorded
         raise ValidationError(errors)
     return PageRequest(skip=skip, limit=limit)
 

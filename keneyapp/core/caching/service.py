@@ -214,7 +214,7 @@ class CacheService:
             found: dict[str, Any] = {}
             for l2_key in l2_keys:
                 try:
-                    value = self._l2_call(lambda k=l2_key: self.l2.get(k, _MISSING))
+                    value = self._l2_call(functools.partial(self.l2.get, l2_key, _MISSING))
                 except _Unavailable:
                     raise
                 except Exception:
@@ -286,10 +286,11 @@ class CacheService:
             return self._l2_quietly(lambda: l2.delete_pattern(L2_PREFIX + pattern, itersize=500)) or 0
         if isinstance(l2, LocMemCache):
             full_pattern = l2.make_key(L2_PREFIX + pattern)
-            with l2._lock:
-                matched = [key for key in l2._cache if fnmatchcase(key, full_pattern)]
+            # LocMemCache has no delete by pattern: its private store, under its lock.
+            with l2._lock:  # type: ignore[attr-defined]
+                matched = [key for key in l2._cache if fnmatchcase(key, full_pattern)]  # type: ignore[attr-defined]
                 for key in matched:
-                    l2._delete(key)
+                    l2._delete(key)  # type: ignore[attr-defined]
             return len(matched)
         logger.warning("cache: %s cannot delete by pattern", type(l2).__name__)
         return 0
@@ -343,7 +344,7 @@ class CacheService:
                 # any value it had before: entries built on that value can never match again.
                 start = int(self._clock() * 1_000_000)
                 for key in missing:
-                    self._l2_call(lambda k=key: self.l2.add(k, start, None))
+                    self._l2_call(functools.partial(self.l2.add, key, start, None))
                 found.update(self._l2_call(lambda: self.l2.get_many(missing)))
         except _Unavailable:
             return None
