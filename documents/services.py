@@ -73,8 +73,8 @@ def _patient_of_clinic(*, tenant: Tenant, patient_id: int) -> Patient:
     return patient
 
 
-def _invalidate_dashboard(tenant_id: int) -> None:
-    """Announce that the clinic's documents changed (the dashboard counts them)."""
+def _announce_documents_changed(tenant_id: int) -> None:
+    """Announce that the clinic's documents changed (through core: whatever counts them subscribes)."""
     clinic_data_changed.send(sender=Document, tenant_id=tenant_id)
 
 
@@ -102,7 +102,7 @@ def document_upload(
                 status=DocumentStatus.READY,
             )
             _record_version(document)
-            _invalidate_dashboard(tenant.pk)
+            _announce_documents_changed(tenant.pk)
     except BaseException:
         storage.delete_object(key)
         raise
@@ -191,7 +191,7 @@ def document_presign(
             status=DocumentStatus.PENDING,
             upload_expires_at=timezone.now() + timedelta(seconds=expires_in),
         )
-        _invalidate_dashboard(tenant.pk)
+        _announce_documents_changed(tenant.pk)
     post = storage.presigned_upload(
         key, content_type=content_type, max_bytes=settings.DOCUMENT_MAX_BYTES, expires_in=expires_in
     )
@@ -245,7 +245,7 @@ def _discard_direct_upload(document: Document) -> None:
     storage.delete_object(document.storage_key)
     with transaction.atomic():
         Document.objects.filter(pk=document.pk, status=DocumentStatus.PENDING).delete()
-        _invalidate_dashboard(document.tenant_id)
+        _announce_documents_changed(document.tenant_id)
 
 
 def cleanup_expired_uploads(*, now=None, batch_size: int = 500) -> int:
@@ -260,7 +260,7 @@ def cleanup_expired_uploads(*, now=None, batch_size: int = 500) -> int:
             storage.delete_object(document.storage_key)
             with transaction.atomic():
                 Document.objects.filter(pk=document.pk, status=DocumentStatus.PENDING).delete()
-                _invalidate_dashboard(document.tenant_id)
+                _announce_documents_changed(document.tenant_id)
             removed += 1
         if len(batch) < batch_size:
             return removed
@@ -275,7 +275,7 @@ def document_soft_delete(*, document: Document) -> None:
     )
     document.is_deleted = True
     document.deleted_at = now
-    _invalidate_dashboard(document.tenant_id)
+    _announce_documents_changed(document.tenant_id)
 
 
 def record_download(
@@ -314,7 +314,7 @@ def report_request(*, tenant: Tenant, requested_by: User, patient: Patient) -> t
                 content_type="application/pdf",
                 status=DocumentStatus.PENDING,
             )
-            _invalidate_dashboard(tenant.pk)
+            _announce_documents_changed(tenant.pk)
     except IntegrityError:
         existing = selectors.pending_report(tenant=tenant, patient_id=patient.pk)
         if existing is None:
