@@ -244,12 +244,25 @@ CHANNEL_LAYER_EXPIRY_SECONDS = env_int("CHANNEL_LAYER_EXPIRY_SECONDS", 60)
 # Group memberships expire unless refreshed; every socket refreshes its groups on each heartbeat,
 # so the channels of a crashed process leave their groups within this time instead of a day.
 CHANNEL_LAYER_GROUP_EXPIRY_SECONDS = env_int("CHANNEL_LAYER_GROUP_EXPIRY_SECONDS", 300)
+# How long a read from the channel layer's Redis may wait. It must exceed channels-redis' blocking
+# BZPOPMIN (RedisChannelLayer.brpop_timeout, 5 s), or every idle socket's consumer dies.
+CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS = env_float("CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS", 30)
 if CHANNELS_REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [CHANNELS_REDIS_URL],
+                # An explicit socket timeout longer than channels-redis' blocking read: redis-py 8
+                # defaults to 5 s, the same as that BZPOPMIN, so every idle socket's consumer died
+                # after ~5 s with TimeoutError (channels_redis issue 422). Finite, so a dead
+                # connection is still noticed (tests/messaging/test_idle_sockets.py).
+                "hosts": [
+                    {
+                        "address": CHANNELS_REDIS_URL,
+                        "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS,
+                        "socket_connect_timeout": 2,
+                    }
+                ],
                 "prefix": "keneyapp:asgi",
                 "capacity": CHANNEL_LAYER_CAPACITY,
                 "expiry": CHANNEL_LAYER_EXPIRY_SECONDS,
