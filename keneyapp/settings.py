@@ -345,6 +345,9 @@ CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
 CORS_URLS_REGEX = r"^/api/.*$"
 
 # --- REST framework -------------------------------------------------------------------------------
+# The largest JSON body the API reads (bytes); beyond, 413 before the body is read whole. Uploads
+# have their own limit (DOCUMENT_MAX_BYTES) and stream to disk.
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1024 * 1024)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["keneyapp.accounts.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["keneyapp.accounts.permissions.IsClinicStaff"],
