@@ -2,10 +2,13 @@ from django.contrib import admin
 from django.urls import include, path, re_path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from keneyapp.accounts.login_throttle import ThrottledAdminAuthenticationForm
 from keneyapp.core import errors, health
 from keneyapp.core.url_converters import ObjectIdConverter
 
 register_converter(ObjectIdConverter, "id")
+# The admin's login counts failures on the API login's counters: one lockout for both doors.
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 api_v1 = [
     path("", include("keneyapp.accounts.urls")),
