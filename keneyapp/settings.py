@@ -12,6 +12,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Exchange, Queue
 
+from keneyapp.core.secret_key import DEVELOPMENT_SECRET_KEY
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -52,9 +54,12 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 # --- Core -----------------------------------------------------------------------------------------
 DEBUG = env_bool("DEBUG", False)
-# The fallback key is for development and tests only; Django's `check --deploy` flags it (W009)
-# because it starts with "django-insecure-". deploy/ refuses to start without a real SECRET_KEY.
-SECRET_KEY = env_str("SECRET_KEY") or "django-insecure-keneyapp-development-key-not-for-production"
+# The fallback key is for DEBUG and the test suite only: with DEBUG off every entry point refuses to
+# start without a real one (keneyapp/core/secret_key.py), and `check --deploy` flags it (W009).
+SECRET_KEY = env_str("SECRET_KEY") or DEVELOPMENT_SECRET_KEY
+# Former keys, still accepted when reading signatures and tokens (not used to sign): put the old
+# key here when rotating SECRET_KEY, and remove it once its sessions and tokens have expired.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
