@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "corsheaders",
     "django_celery_beat",
+    "csp",
     "keneyapp.core",
     "keneyapp.accounts",
     "keneyapp.demo",
@@ -100,6 +101,8 @@ MIDDLEWARE = [
     "keneyapp.core.middleware.ClinicTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "keneyapp.core.middleware.NoStoreMiddleware",
 ]
 
 ROOT_URLCONF = "keneyapp.urls"
@@ -371,6 +374,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The schema and its docs page describe every route and field: for signed-in staff only (the
+    # admin's session, or a staff member's bearer token) unless DEBUG is on.
+    "SERVE_PERMISSIONS": (
+        ["rest_framework.permissions.AllowAny"] if DEBUG else ["rest_framework.permissions.IsAdminUser"]
+    ),
+    "SERVE_AUTHENTICATION": [
+        "rest_framework.authentication.SessionAuthentication",
+        "keneyapp.accounts.authentication.BearerTokenAuthentication",
+    ],
 }
 
 # --- Monitoring -----------------------------------------------------------------------------------
@@ -452,3 +464,30 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if NUM_PROXIES else None
+# Transmission security. Behind the TLS front (NUM_PROXIES > 0) plain-HTTP requests are redirected
+# to HTTPS, except the probes a load balancer makes on the private network; browsers are told to
+# use HTTPS only (HSTS: sent on HTTPS responses only, so a plain-HTTP development server is unaffected).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG and NUM_PROXIES > 0)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+# A Content-Security-Policy on the pages a browser renders (the admin, the API docs): scripts and
+# styles from this origin only (the admin and Swagger UI ship their own files; the docs page loads
+# its start-up script from a URL rather than inline), no framing, no plugins. JSON API answers are
+# not rendered by browsers and skip the header.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/api/v1/"],
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        # The admin's widgets and Swagger UI set inline styles.
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
