@@ -1,12 +1,10 @@
 from django.contrib import admin
-from django.urls import include, path, re_path, register_converter
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from keneyapp.accounts.login_throttle import ThrottledAdminAuthenticationForm
 from keneyapp.core import errors, health
-from keneyapp.core.url_converters import ObjectIdConverter
 
-register_converter(ObjectIdConverter, "id")
 # The admin's login counts failures on the API login's counters: one lockout for both doors.
 admin.site.login_form = ThrottledAdminAuthenticationForm
 
