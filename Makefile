@@ -17,12 +17,16 @@ $(INSTALLED): requirements.txt requirements-dev.txt constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
 	touch $@
 
+# No access log (its lines carry query strings, and patient searches are names) and no rewriting of
+# the client address from X-Forwarded-For: the app trusts that header per NUM_PROXIES itself.
+UVICORN_FLAGS := --no-access-log --no-proxy-headers
+
 # The embedded defaults (SQLite, in-process cache, eager tasks, in-memory channel layer) with
 # DEBUG on, demo data loaded, and one ASGI process serving the API, the admin and websockets.
 run: $(INSTALLED)
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DEBUG=1 $(BIN)/python manage.py seed_demo
-	DEBUG=1 $(BIN)/uvicorn keneyapp.asgi:application --host $(HOST) --port $(PORT)
+	DEBUG=1 $(BIN)/uvicorn keneyapp.asgi:application --host $(HOST) --port $(PORT) $(UVICORN_FLAGS)
 
 # The whole suite; on PostgreSQL and Redis when DATABASE_URL and REDIS_URL are set.
 test: $(INSTALLED)

@@ -4,7 +4,10 @@ Naming follows healthchecks' alice/bob habit: `clinic` and its staff are "ours";
 and `outsider` exist to prove that nothing of ours is visible to them, and the reverse.
 """
 
+import secrets
+
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.test import Client
 from rest_framework.test import APIClient
@@ -13,6 +16,10 @@ from keneyapp.accounts.roles import Role
 from keneyapp.accounts.tokens import issue_access_token
 from keneyapp.core.caching import cache_service
 from tests.factories import TenantFactory, UserFactory
+
+# The suite signs with a strong random key of its own, as production must (with DEBUG off the
+# servers it starts refuse the development key; tests/live_servers.py hands them this one).
+django_settings.SECRET_KEY = secrets.token_urlsafe(50)
 
 
 @pytest.fixture(autouse=True)

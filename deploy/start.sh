@@ -72,10 +72,13 @@ trap 'exit 130' INT
 
 "${BIN}gunicorn" --config deploy/gunicorn.conf.py &
 pids+=($!)
+# --no-proxy-headers: uvicorn would take the client address from X-Forwarded-For itself; the app
+# trusts that header only as far as NUM_PROXIES says (keneyapp/accounts/login_throttle.py), as
+# under gunicorn, and reads the scheme from X-Forwarded-Proto (SECURE_PROXY_SSL_HEADER).
 "${BIN}uvicorn" keneyapp.asgi:application --host "$asgi_host" --port "$asgi_port" \
     --workers "$ASGI_WORKERS" --lifespan off --no-access-log --log-level "${LOG_LEVEL,,}" \
     --ws-max-size "${WS_MAX_FRAME_BYTES:-65536}" \
-    --proxy-headers --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1,::1}" &
+    --no-proxy-headers &
 pids+=($!)
 "${BIN}celery" --app keneyapp worker --loglevel "$LOG_LEVEL" --concurrency "$CELERY_CONCURRENCY" \
     --queues high,default,low --hostname "keneyapp-worker-$$@%h" &

@@ -16,7 +16,10 @@ django_application = get_asgi_application()  # first: it sets Django up before t
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from keneyapp.core.secret_key import refuse_insecure_secret_key  # noqa: E402
 from messaging.routing import websocket_urlpatterns  # noqa: E402
+
+refuse_insecure_secret_key("the ASGI application (uvicorn)")
 
 application = ProtocolTypeRouter(
     {

@@ -12,6 +12,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Exchange, Queue
 
+from keneyapp.core.secret_key import DEVELOPMENT_SECRET_KEY
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -52,9 +54,12 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 # --- Core -----------------------------------------------------------------------------------------
 DEBUG = env_bool("DEBUG", False)
-# The fallback key is for development and tests only; Django's `check --deploy` flags it (W009)
-# because it starts with "django-insecure-". deploy/ refuses to start without a real SECRET_KEY.
-SECRET_KEY = env_str("SECRET_KEY") or "django-insecure-keneyapp-development-key-not-for-production"
+# The fallback key is for DEBUG and the test suite only: with DEBUG off every entry point refuses to
+# start without a real one (keneyapp/core/secret_key.py), and `check --deploy` flags it (W009).
+SECRET_KEY = env_str("SECRET_KEY") or DEVELOPMENT_SECRET_KEY
+# Former keys, still accepted when reading signatures and tokens (not used to sign): put the old
+# key here when rotating SECRET_KEY, and remove it once its sessions and tokens have expired.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
@@ -71,6 +76,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "corsheaders",
     "django_celery_beat",
+    "csp",
     "keneyapp.core",
     "keneyapp.accounts",
     "demo",
@@ -95,6 +101,8 @@ MIDDLEWARE = [
     "keneyapp.core.middleware.ClinicTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "keneyapp.core.middleware.NoStoreMiddleware",
 ]
 
 ROOT_URLCONF = "keneyapp.urls"
@@ -244,12 +252,25 @@ CHANNEL_LAYER_EXPIRY_SECONDS = env_int("CHANNEL_LAYER_EXPIRY_SECONDS", 60)
 # Group memberships expire unless refreshed; every socket refreshes its groups on each heartbeat,
 # so the channels of a crashed process leave their groups within this time instead of a day.
 CHANNEL_LAYER_GROUP_EXPIRY_SECONDS = env_int("CHANNEL_LAYER_GROUP_EXPIRY_SECONDS", 300)
+# How long a read from the channel layer's Redis may wait. It must exceed channels-redis' blocking
+# BZPOPMIN (RedisChannelLayer.brpop_timeout, 5 s), or every idle socket's consumer dies.
+CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS = env_float("CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS", 30)
 if CHANNELS_REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [CHANNELS_REDIS_URL],
+                # An explicit socket timeout longer than channels-redis' blocking read: redis-py 8
+                # defaults to 5 s, the same as that BZPOPMIN, so every idle socket's consumer died
+                # after ~5 s with TimeoutError (channels_redis issue 422). Finite, so a dead
+                # connection is still noticed (tests/messaging/test_idle_sockets.py).
+                "hosts": [
+                    {
+                        "address": CHANNELS_REDIS_URL,
+                        "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS,
+                        "socket_connect_timeout": 2,
+                    }
+                ],
                 "prefix": "keneyapp:asgi",
                 "capacity": CHANNEL_LAYER_CAPACITY,
                 "expiry": CHANNEL_LAYER_EXPIRY_SECONDS,
@@ -332,6 +353,9 @@ CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
 CORS_URLS_REGEX = r"^/api/.*$"
 
 # --- REST framework -------------------------------------------------------------------------------
+# The largest JSON body the API reads (bytes); beyond, 413 before the body is read whole. Uploads
+# have their own limit (DOCUMENT_MAX_BYTES) and stream to disk.
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1024 * 1024)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["keneyapp.accounts.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["keneyapp.accounts.permissions.IsClinicStaff"],
@@ -350,6 +374,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The schema and its docs page describe every route and field: for signed-in staff only (the
+    # admin's session, or a staff member's bearer token) unless DEBUG is on.
+    "SERVE_PERMISSIONS": (
+        ["rest_framework.permissions.AllowAny"] if DEBUG else ["rest_framework.permissions.IsAdminUser"]
+    ),
+    "SERVE_AUTHENTICATION": [
+        "rest_framework.authentication.SessionAuthentication",
+        "keneyapp.accounts.authentication.BearerTokenAuthentication",
+    ],
 }
 
 # --- Monitoring -----------------------------------------------------------------------------------
@@ -431,3 +464,30 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if NUM_PROXIES else None
+# Transmission security. Behind the TLS front (NUM_PROXIES > 0) plain-HTTP requests are redirected
+# to HTTPS, except the probes a load balancer makes on the private network; browsers are told to
+# use HTTPS only (HSTS: sent on HTTPS responses only, so a plain-HTTP development server is unaffected).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG and NUM_PROXIES > 0)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+# A Content-Security-Policy on the pages a browser renders (the admin, the API docs): scripts and
+# styles from this origin only (the admin and Swagger UI ship their own files; the docs page loads
+# its start-up script from a URL rather than inline), no framing, no plugins. JSON API answers are
+# not rendered by browsers and skip the header.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/api/v1/"],
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        # The admin's widgets and Swagger UI set inline styles.
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}

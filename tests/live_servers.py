@@ -78,6 +78,7 @@ class LiveServer:
                 "--lifespan",
                 "off",
                 "--no-access-log",
+                "--no-proxy-headers",  # as make run and deploy/start.sh
                 "--log-level",
                 "warning",
             ]
@@ -101,9 +102,13 @@ class LiveServer:
             time.sleep(0.1)
         raise RuntimeError(f"{self.name} not ready after {timeout}s:\n{self.log()}")
 
-    def request(self, method: str, path: str, *, token: str | None = None, body=None, timeout=10):
+    def request(
+        self, method: str, path: str, *, token: str | None = None, body=None, timeout=10, headers=None
+    ):
         data = None if body is None else orjson.dumps(body)
-        request = urllib.request.Request(self.url + path, data=data, method=method)  # noqa: S310 (loopback)
+        request = urllib.request.Request(  # noqa: S310 (loopback)
+            self.url + path, data=data, method=method, headers=headers or {}
+        )
         if data is not None:
             request.add_header("Content-Type", "application/json")
         if token:

@@ -1,5 +1,6 @@
 """Access tokens (short-lived signed JWTs) and refresh tokens (random, stored hashed)."""
 
+import functools
 import hashlib
 import secrets
 import time
@@ -7,9 +8,11 @@ from dataclasses import dataclass
 
 import jwt
 from django.conf import settings
+from django.utils.crypto import salted_hmac
 
 ALGORITHM = "HS256"
 ACCESS_TOKEN_TYPE = "access"  # noqa: S105 (a claim value)
+TOKEN_KEY_SALT = "keneyapp.accounts.tokens"  # noqa: S105 (a salt, not a secret)
 
 
 class InvalidToken(Exception):
@@ -23,8 +26,20 @@ class AccessClaims:
     expires_at: float  # the token's exp (Unix time): a websocket is closed then
 
 
-def _signing_key() -> str:
-    return settings.SECRET_KEY
+@functools.lru_cache(maxsize=8)
+def _derived_key(secret: str) -> bytes:
+    # A key of its own for access tokens, derived from SECRET_KEY: a token key that leaks (or a
+    # signature made elsewhere with SECRET_KEY) is not a key for sessions, and the reverse.
+    return salted_hmac(TOKEN_KEY_SALT, "access-token-signing-key", secret=secret, algorithm="sha256").digest()
+
+
+def _signing_key() -> bytes:
+    return _derived_key(settings.SECRET_KEY)
+
+
+def _verification_keys() -> list[bytes]:
+    """The current key first, then those of SECRET_KEY_FALLBACKS (a rotation in progress)."""
+    return [_derived_key(secret) for secret in (settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS)]
 
 
 def issue_access_token(*, user_id: int, tenant_id: int | None) -> str:
@@ -40,15 +55,22 @@ def issue_access_token(*, user_id: int, tenant_id: int | None) -> str:
 
 
 def read_access_token(token: str) -> AccessClaims:
-    try:
-        payload = jwt.decode(
-            token,
-            _signing_key(),
-            algorithms=[ALGORITHM],  # never "none", never an algorithm the token names
-            options={"require": ["sub", "exp", "iat", "typ"]},
-        )
-    except jwt.PyJWTError as exc:
-        raise InvalidToken(str(exc)) from None
+    payload = None
+    for key in _verification_keys():
+        try:
+            payload = jwt.decode(
+                token,
+                key,
+                algorithms=[ALGORITHM],  # never "none", never an algorithm the token names
+                options={"require": ["sub", "exp", "iat", "typ"]},
+            )
+            break
+        except jwt.InvalidSignatureError as exc:
+            failure = exc  # perhaps signed with a former key: try the next one
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(str(exc)) from None
+    if payload is None:
+        raise InvalidToken(str(failure))
     if payload.get("typ") != ACCESS_TOKEN_TYPE:
         raise InvalidToken("not an access token")
     try:

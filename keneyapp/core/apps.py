@@ -7,6 +7,11 @@ class CoreConfig(AppConfig):
     verbose_name = "KeneyApp core"
 
     def ready(self) -> None:
+        from django.urls import register_converter
+
         from keneyapp.core import monitoring
+        from keneyapp.core.url_converters import ObjectIdConverter
 
         monitoring.install_slow_query_logging()
+        # Here, not in the root URLconf: every app's urls.py uses <id:pk>, whichever is imported first.
+        register_converter(ObjectIdConverter, "id")

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.middleware.gzip import GZipMiddleware
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 
 logger = logging.getLogger("keneyapp.slow_request")
 
@@ -63,3 +64,19 @@ class MinimumSizeGZipMiddleware(GZipMiddleware):
         if not response.streaming and len(response.content) < settings.GZIP_MIN_BYTES:
             return response
         return super().process_response(request, response)
+
+
+class NoStoreMiddleware:
+    """API answers and admin pages carry patient data: no browser, proxy or CDN may keep a copy
+    (`Cache-Control: no-store`, with Django's never-cache companions)."""
+
+    PREFIXES = ("/api/", "/admin/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.path.startswith(self.PREFIXES):
+            add_never_cache_headers(response)
+        return response

@@ -9,7 +9,7 @@ import pytest
 
 from keneyapp.accounts import login_throttle
 from tests.accounts.conftest import assert_error, post_login
-from tests.factories import UserFactory
+from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -142,3 +142,87 @@ def test_successful_logins_are_never_counted(api, doctor, clock, settings):
     assert set(statuses) == {200}
     # The counters are still at zero: one failure is refused as a failure, not throttled.
     assert post_login(api(), "alice", "wrong password").status_code == 401
+
+
+# --- one lockout for both doors -------------------------------------------------------------------
+
+
+def post_admin_login(client, username: str, password: str):
+    return client.post(
+        "/admin/login/?next=/admin/", {"username": username, "password": password}, REMOTE_ADDR="10.0.0.9"
+    )
+
+
+@pytest.fixture
+def staff_doctor(doctor):
+    doctor.is_staff = True
+    doctor.save(update_fields=["is_staff"])
+    return doctor
+
+
+def test_failures_at_the_api_lock_the_admin_login_too(api, client, staff_doctor, clock):
+    fail_login(api(), "alice", 3)
+
+    response = post_admin_login(client, "alice", DEFAULT_PASSWORD)
+    assert response.status_code == 200  # the form again, not a redirect into the admin
+    assert "Too many failed logins" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_failures_at_the_admin_lock_the_api_login_too(api, client, staff_doctor, clock):
+    for _ in range(3):
+        response = post_admin_login(client, "alice", "wrong password")
+        assert response.status_code == 200 and "_auth_user_id" not in client.session
+
+    assert_throttled(post_login(api(), "alice"), retry_after=WINDOW - 100)
+
+
+def test_the_admin_login_works_below_the_limit(client, staff_doctor, clock):
+    post_admin_login(client, "alice", "wrong password")
+
+    response = post_admin_login(client, "alice", DEFAULT_PASSWORD)
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(staff_doctor.pk)
+
+
+def test_staff_of_a_closed_clinic_cannot_log_in_to_the_admin(client, staff_doctor, clock):
+    staff_doctor.tenant.is_active = False
+    staff_doctor.tenant.save(update_fields=["is_active"])
+
+    response = post_admin_login(client, "alice", DEFAULT_PASSWORD)
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
+
+
+# --- the shared cache unreachable -----------------------------------------------------------------
+
+
+@pytest.fixture
+def shared_cache_down(monkeypatch):
+    from django_redis.exceptions import ConnectionInterrupted
+
+    class Unreachable:
+        def __getattr__(self, name):
+            def refuse(*args, **kwargs):
+                raise ConnectionInterrupted(connection=None)
+
+            return refuse
+
+    monkeypatch.setattr(login_throttle, "cache", Unreachable())
+    monkeypatch.setattr(login_throttle, "_shared_down_until", 0.0)
+    login_throttle._local_counts.clear()
+    yield
+    login_throttle._local_counts.clear()
+
+
+def test_a_login_answers_when_the_shared_cache_is_down(api, doctor, clock, shared_cache_down):
+    assert post_login(api(), "alice").status_code == 200
+    assert post_login(api(), "alice", "wrong password").status_code == 401
+
+
+def test_logins_are_still_throttled_per_process_when_the_shared_cache_is_down(
+    api, doctor, clock, shared_cache_down
+):
+    fail_login(api(), "alice", 3)
+
+    assert_throttled(post_login(api(), "alice"), retry_after=WINDOW - 100)

@@ -64,3 +64,49 @@ def test_missing_token_is_401_with_www_authenticate(client, db):
     response = client.get("/api/v1/patients")
     assert_error_shape(response, 401, "not_authenticated")
     assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_a_json_body_over_the_limit_is_413_and_creates_nothing(api, doctor, settings):
+    from django_scopes import scopes_disabled
+
+    from patients.models import Patient
+
+    settings.API_MAX_BODY_BYTES = 2048
+    body = {"first_name": "A", "last_name": "B", "date_of_birth": "1990-01-01", "notes": "x" * 4096}
+    response = api(doctor).post("/api/v1/patients", body, format="json")
+    assert_error_shape(response, 413, "request_too_large")
+    with scopes_disabled():
+        assert not Patient.objects.filter(first_name="A", last_name="B").exists()
+
+
+def test_a_json_body_within_the_limit_is_parsed(api, doctor, settings):
+    settings.API_MAX_BODY_BYTES = 2048
+    body = {"first_name": "A", "last_name": "B", "date_of_birth": "1990-01-01", "notes": "x" * 1024}
+    assert api(doctor).post("/api/v1/patients", body, format="json").status_code == 201
+
+
+def test_a_body_without_a_declared_length_is_never_read_past_the_limit(settings):
+    """A chunked body (no Content-Length): the parser stops one byte past the limit."""
+    import io
+
+    from rest_framework.exceptions import APIException
+
+    from keneyapp.core.parsers import StrictJSONParser
+
+    class CountingStream(io.BytesIO):
+        read_bytes = 0
+
+        def read(self, size=-1):
+            chunk = super().read(size)
+            CountingStream.read_bytes += len(chunk)
+            return chunk
+
+    class Request:
+        META: dict = {}
+
+    settings.API_MAX_BODY_BYTES = 1000
+    stream = CountingStream(b'{"a": "' + b"x" * 10_000_000 + b'"}')
+    with pytest.raises(APIException) as refused:
+        StrictJSONParser().parse(stream, parser_context={"request": Request()})
+    assert refused.value.status_code == 413
+    assert CountingStream.read_bytes == 1001

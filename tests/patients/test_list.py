@@ -116,6 +116,14 @@ def test_total_counts_only_active_patients_of_the_callers_clinic(api, doctor, cl
         ({"skip": "1.5"}, "skip"),
         ({"limit": "2.0"}, "limit"),
         ({"limit": ""}, "limit"),
+        # int() accepts all of these; a query string does not.
+        ({"limit": "\u0661\u0662"}, "limit"),  # Arabic-Indic digits
+        ({"skip": "\uff11"}, "skip"),  # a full-width digit
+        ({"skip": "1_000"}, "skip"),
+        ({"skip": " 5"}, "skip"),
+        ({"limit": "+5"}, "limit"),
+        ({"skip": "99999999999999999999"}, "skip"),  # 20 digits: past a 64-bit OFFSET
+        ({"skip": "1000000001"}, "skip"),
     ],
 )
 def test_bad_paging_is_a_400_naming_the_parameter(api, doctor, params, field):
