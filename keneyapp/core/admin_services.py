@@ -107,6 +107,7 @@ class SoftDeleteAdminMixin:
     that mention a patient), in the delete view and the "delete selected" action alike.
     """
 
+    model: type[models.Model]  # the ModelAdmin's
     soft_delete_message = "Deleted rows are hidden but kept in the record."
 
     def soft_delete(self, obj) -> None:

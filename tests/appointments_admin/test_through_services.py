@@ -207,3 +207,20 @@ def test_a_booking_outside_the_providers_hours_is_saved_with_a_warning(browser, 
 
     assert Appointment.objects.filter(patient=patient).exists()
     assert "outside the provider's working hours" in " ".join(str(m) for m in response.context["messages"])
+
+
+def test_the_admin_may_give_an_appointment_to_another_patient_of_the_clinic_not_a_deleted_one(
+    browser, receptionist, clinic
+):
+    appointment = AppointmentFactory(tenant=clinic, appointment_date=MONDAY_9)
+    other, gone = PatientFactory(tenant=clinic), PatientFactory(tenant=clinic, is_deleted=True)
+    client = browser(receptionist)
+
+    refused = client.post(change_url(appointment), as_post(appointment, patient=gone.pk))
+    moved = client.post(change_url(appointment), as_post(appointment, patient=other.pk))
+
+    assert refused.status_code == 200
+    assert refused.context["adminform"].form.errors["patient"] == ["No such patient in this clinic."]
+    assert moved.status_code == 302, form_errors(moved)
+    appointment.refresh_from_db()
+    assert appointment.patient == other
