@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
 from appointments import services
-from appointments.models import Appointment, TimeOff, WorkingHours
+from appointments.models import Appointment, AppointmentStatus, TimeOff, WorkingHours
 from keneyapp.core.admin import ClinicRelatedFieldListFilter, TenantScopedAdmin
 from keneyapp.core.admin_services import ServiceAdminMixin, ServiceModelForm
 from keneyapp.core.clinic_time import clinic_zone
@@ -59,7 +59,7 @@ class AppointmentAdminForm(ServiceModelForm):
                 changes[f"{name}_id"] = value.pk if value else None
             else:
                 changes[name] = value
-        if changes.get("status") == "cancelled":
+        if changes.get("status") == AppointmentStatus.CANCELLED:
             changes.setdefault("cancellation_reason", self.cleaned_data["cancellation_reason"])
         return changes
 

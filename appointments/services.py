@@ -28,8 +28,6 @@ from keneyapp.core.services import apply_changes, update_fields_for
 from patients.selectors import patient_get
 
 NO_OVERLAP_CONSTRAINT = "appointment_provider_no_overlap"
-
-
 FINAL_STATUSES = (AppointmentStatus.COMPLETED, AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW)
 # What an update may name besides `status`; `patient_id` comes from the admin only (the API's
 # input has no such field: a booking's patient is fixed there).
