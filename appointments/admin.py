@@ -1,23 +1,20 @@
-from datetime import timedelta
+from django.contrib import admin, messages
 
-from django import forms
-from django.contrib import admin
-from django.core.exceptions import ValidationError
-from django.utils import timezone
-
-from appointments import selectors
+from appointments import services
 from appointments.models import Appointment, AppointmentStatus, TimeOff, WorkingHours
-from appointments.status_rules import action_for_status, can_transition
-from keneyapp.accounts.roles import role_can
 from keneyapp.core.admin import ClinicRelatedFieldListFilter, TenantScopedAdmin
-from keneyapp.core.signals import clinic_data_changed
+from keneyapp.core.admin_services import ServiceAdminMixin, ServiceModelForm
+from keneyapp.core.clinic_time import clinic_zone
+from keneyapp.core.errors import ConflictError
 from patients.selectors import patient_filter_search
 
-FINAL_STATUSES = (AppointmentStatus.COMPLETED, AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW)
 
+class AppointmentAdminForm(ServiceModelForm):
+    """The API's booking services: no double booking, the status table and the roles table, a
+    patient and provider of the appointment's clinic, the end computed in UTC, the live event."""
 
-class AppointmentAdminForm(forms.ModelForm):
-    """The API's booking rules in the admin: no double booking, allowed status changes only."""
+    service_error_fields = {"patient_id": "patient", "provider_id": "provider"}
+    permission_denied_field = "status"  # the booking service checks roles for statuses only
 
     class Meta:
         model = Appointment
@@ -26,61 +23,56 @@ class AppointmentAdminForm(forms.ModelForm):
             "reason", "notes", "cancellation_reason",
         )  # fmt: skip
 
-    def clean(self):
-        cleaned = super().clean()
-        patient = cleaned.get("patient")
-        if patient is not None and patient.is_deleted and "patient" in self.changed_data:
-            # The clinic's queryset still holds soft-deleted patients; the API refuses them too.
-            self.add_error("patient", "This patient has been deleted.")
-        # Staff have only their clinic to choose from; a superuser picks the clinic, and the
-        # patient and provider must belong to it.
-        tenant = cleaned.get("tenant")
-        for name in ("patient", "provider"):
-            chosen = cleaned.get(name)
-            if tenant is not None and chosen is not None and chosen.tenant_id != tenant.pk:
-                self.add_error(name, f"This {name} belongs to another clinic.")
-        starts_at, duration = cleaned.get("appointment_date"), cleaned.get("duration_minutes")
-        if starts_at is None or duration is None:
-            return cleaned
-        self.instance.ends_at = starts_at + timedelta(minutes=duration)
-        status = cleaned.get("status")
-        adding = self.instance.pk is None
-        # A new appointment's status needs the role too (a receptionist cannot add one completed).
-        if status and (adding or "status" in self.changed_data):
-            current = None if adding else self.initial["status"]
-            if current is not None and not can_transition(current, status):
-                self.add_error("status", f"An appointment that is {current} cannot become {status}.")
-            elif not self.request_user.is_superuser and not role_can(
-                self.request_user.role, action_for_status(status)
-            ):
-                self.add_error("status", "Your role may not set this status.")
-        current = None if adding else self.initial["status"]
-        if current in FINAL_STATUSES and set(self.changed_data) - {"notes", "status"}:
-            # As in the API (appointment_closed): a finished visit is history, only notes change.
-            raise ValidationError(
-                f"An appointment that is {current} can no longer be rescheduled or reassigned.",
-                code="appointment_closed",
+    def save_through_service(self) -> Appointment:
+        data = self.cleaned_data
+        provider = data["provider"]
+        if self.instance.pk is None:
+            tenant = data["tenant"]
+            self.booking = services.appointment_book(
+                tenant=tenant,
+                created_by=self.request_user,
+                patient_id=data["patient"].pk,
+                provider_id=provider.pk if provider else None,
+                starts_at=data["appointment_date"],
+                duration_minutes=data["duration_minutes"],
+                reason=data["reason"],
+                notes=data["notes"],
+                status=data["status"],
+                cancellation_reason=data["cancellation_reason"],
+                zone=clinic_zone(tenant),
             )
-        provider = cleaned.get("provider")
-        if provider is not None and status not in ("cancelled", "no_show"):
-            clash = selectors.overlapping_appointment(
-                tenant=provider.tenant_id,
-                provider_id=provider.pk,
-                starts_at=starts_at,
-                ends_at=self.instance.ends_at,
-                exclude_id=self.instance.pk,
+        else:
+            self.booking = services.appointment_update(
+                appointment=self.instance,
+                actor=self.request_user,
+                changes=self._changes(),
+                zone=clinic_zone(self.instance.tenant),
             )
-            if clash is not None:
-                raise ValidationError(
-                    f"{provider.display_name} already has appointment {clash.pk} at that time "
-                    f"({clash.appointment_date:%Y-%m-%d %H:%M}).",
-                    code="double_booking",
-                )
-        return cleaned
+        return self.booking.appointment
+
+    def _changes(self) -> dict:
+        """The fields changed, as the service names them."""
+        changes = {}
+        for name in self.changed_data:
+            value = self.cleaned_data[name]
+            if name in ("patient", "provider"):
+                changes[f"{name}_id"] = value.pk if value else None
+            else:
+                changes[name] = value
+        if changes.get("status") == AppointmentStatus.CANCELLED:
+            changes.setdefault("cancellation_reason", self.cleaned_data["cancellation_reason"])
+        return changes
+
+    def conflict_message(self, error: ConflictError) -> str:
+        clash = error.extra.get("conflicting_appointment")
+        if clash is None:
+            return error.detail
+        # Staff find the clash by its number and its time (the clinic's, as the admin shows times).
+        return f"{error.detail} (appointment {clash['id']}, {clash['appointment_date']:%Y-%m-%d %H:%M})"
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(TenantScopedAdmin):
+class AppointmentAdmin(ServiceAdminMixin, TenantScopedAdmin):
     role_resource = "appointments"
     form = AppointmentAdminForm
     date_hierarchy = "appointment_date"
@@ -102,11 +94,6 @@ class AppointmentAdmin(TenantScopedAdmin):
         "updated_at",
     )
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change, **kwargs)
-        form.request_user = request.user
-        return form
-
     def get_search_results(self, request, queryset, search_term):
         return patient_filter_search(queryset, search_term, path="patient__search_text"), False
 
@@ -114,22 +101,51 @@ class AppointmentAdmin(TenantScopedAdmin):
         return request.user.is_superuser  # appointments are cancelled, not deleted
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        if obj.status == "cancelled" and obj.cancelled_at is None:
-            obj.cancelled_at = timezone.now()
         super().save_model(request, obj, form, change)
-        clinic_data_changed.send(sender=Appointment, tenant_id=obj.tenant_id)  # as the booking services do
+        if form.booking.outside_working_hours:
+            messages.warning(request, "This appointment is outside the provider's working hours.")
 
 
-class ScheduleAdmin(TenantScopedAdmin):
+class WorkingHoursAdminForm(ServiceModelForm):
+    class Meta:
+        model = WorkingHours
+        fields = ("tenant", *services.WORKING_HOURS_FIELDS)
+
+    def save_through_service(self) -> WorkingHours:
+        if self.instance.pk is None:
+            return services.working_hours_create(tenant=self.cleaned_data["tenant"], data=self.cleaned_data)
+        changes = {name: self.cleaned_data[name] for name in self.changed_data}
+        return services.schedule_entry_update(entry=self.instance, data=changes)
+
+
+class TimeOffAdminForm(ServiceModelForm):
+    class Meta:
+        model = TimeOff
+        fields = ("tenant", *services.TIME_OFF_FIELDS)
+
+    def save_through_service(self) -> TimeOff:
+        if self.instance.pk is None:
+            return services.time_off_create(tenant=self.cleaned_data["tenant"], data=self.cleaned_data)
+        changes = {name: self.cleaned_data[name] for name in self.changed_data}
+        return services.schedule_entry_update(entry=self.instance, data=changes)
+
+
+class ScheduleAdmin(ServiceAdminMixin, TenantScopedAdmin):
     role_resource = "schedules"
     list_select_related = ("provider", "tenant")
     autocomplete_fields = ("provider",)
 
+    def delete_model(self, request, obj):
+        services.schedule_entry_delete(entry=obj)
+
+    def delete_queryset(self, request, queryset):
+        for entry in queryset:
+            services.schedule_entry_delete(entry=entry)
+
 
 @admin.register(WorkingHours)
 class WorkingHoursAdmin(ScheduleAdmin):
+    form = WorkingHoursAdminForm
     list_display = ("provider", "weekday", "starts_at", "ends_at")
     list_filter = ("weekday", ("provider", ClinicRelatedFieldListFilter))
     ordering = ("provider", "weekday", "starts_at")
@@ -137,6 +153,7 @@ class WorkingHoursAdmin(ScheduleAdmin):
 
 @admin.register(TimeOff)
 class TimeOffAdmin(ScheduleAdmin):
+    form = TimeOffAdminForm
     list_display = ("provider", "starts_at", "ends_at", "reason")
     list_filter = (("provider", ClinicRelatedFieldListFilter),)
     date_hierarchy = "starts_at"

@@ -17,16 +17,21 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from appointments import selectors
-from appointments.models import Appointment, AppointmentStatus
+from appointments.models import Appointment, AppointmentStatus, TimeOff, WorkingHours
 from appointments.status_rules import action_for_status, can_transition
 from keneyapp.accounts.models import Tenant, User
 from keneyapp.accounts.roles import role_can
 from keneyapp.core.errors import ConflictError
 from keneyapp.core.events import publish_on_commit, staff_group
+from keneyapp.core.services import apply_changes, update_fields_for
 from keneyapp.core.signals import clinic_data_changed
 from patients.selectors import patient_get
 
 NO_OVERLAP_CONSTRAINT = "appointment_provider_no_overlap"
+FINAL_STATUSES = (AppointmentStatus.COMPLETED, AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW)
+# What an update may name besides `status`; `patient_id` comes from the admin only (the API's
+# input has no such field: a booking's patient is fixed there).
+UPDATABLE_FIELDS = ("appointment_date", "duration_minutes", "reason", "notes")
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,10 +156,18 @@ def appointment_book(
     provider_id: int | None = None,
     reason: str = "",
     notes: str = "",
+    status: str = AppointmentStatus.SCHEDULED,
+    cancellation_reason: str = "",
     zone: ZoneInfo,
 ) -> BookingResult:
     """Book an appointment. Booking outside the provider's working hours is allowed (staff know
-    best) but reported, so the screen can flag it."""
+    best) but reported, so the screen can flag it.
+
+    `status` other than scheduled (the admin records a visit already completed, say) needs the
+    role that moving an appointment into that status needs.
+    """
+    if status != AppointmentStatus.SCHEDULED:
+        _check_role_for_status(status, created_by)
     appointment = Appointment(
         tenant=tenant,
         patient=_resolve_patient(tenant, patient_id),
@@ -164,8 +177,11 @@ def appointment_book(
         ends_at=_ends_at(starts_at, duration_minutes),
         reason=reason,
         notes=notes,
+        status=status,
         created_by=created_by,
     )
+    if status == AppointmentStatus.CANCELLED:
+        _apply_cancellation(appointment, cancellation_reason)
     _save_holding_time(appointment, zone)
     clinic_data_changed.send(sender=Appointment, tenant_id=tenant.pk)
     _announce(appointment, "appointment.created")
@@ -181,7 +197,14 @@ def _check_status_change(appointment: Appointment, target: str, actor: User) -> 
             code="invalid_status_transition",
             extra={"current_status": appointment.status, "requested_status": target},
         )
+    _check_role_for_status(target, actor)
+
+
+def _check_role_for_status(target: str, actor: User) -> None:
     action = action_for_status(target)
+    # A platform operator (a superuser of no clinic, in the admin only) is outside the roles table.
+    if actor.is_superuser and actor.tenant_id is None:
+        return
     if not role_can(actor.role, action):
         raise PermissionDenied(f"Your role ({actor.role}) may not {action.replace('.', ' ')}.")
 
@@ -196,7 +219,9 @@ def _apply_cancellation(appointment: Appointment, reason: str) -> None:
 def appointment_update(
     *, appointment: Appointment, actor: User, changes: dict, zone: ZoneInfo
 ) -> BookingResult:
-    """Reschedule, reassign, edit or change the status of an appointment (one PATCH)."""
+    """Reschedule, reassign, edit or change the status of an appointment (one PATCH, one admin
+    save). Only what differs from the stored appointment is written; nothing differs: no UPDATE,
+    no dashboard invalidation, no live event."""
     appointment = (
         Appointment.objects.select_for_update(of=("self",))
         .select_related("patient", "provider")
@@ -204,11 +229,7 @@ def appointment_update(
     )
     if "status" in changes:
         _check_status_change(appointment, changes["status"], actor)
-    if appointment.status in (
-        AppointmentStatus.COMPLETED,
-        AppointmentStatus.CANCELLED,
-        AppointmentStatus.NO_SHOW,
-    ):
+    if appointment.status in FINAL_STATUSES:
         editable_when_final = {"notes"}
         frozen = set(changes) - editable_when_final - {"status"}
         if frozen:
@@ -217,22 +238,36 @@ def appointment_update(
                 code="appointment_closed",
                 extra={"current_status": appointment.status},
             )
-    if "provider_id" in changes:
-        appointment.provider = _resolve_provider(appointment.tenant_id, changes["provider_id"])
-    for name in ("appointment_date", "duration_minutes", "reason", "notes"):
-        if name in changes:
-            setattr(appointment, name, changes[name])
-    appointment.ends_at = _ends_at(appointment.appointment_date, appointment.duration_minutes)
-    if (
+    cancelling = (
         changes.get("status") == AppointmentStatus.CANCELLED
         and appointment.status != AppointmentStatus.CANCELLED
-    ):
+    )
+    if "cancellation_reason" in changes and not cancelling:
+        raise ValidationError(
+            {"cancellation_reason": ["Only with status 'cancelled' (or use POST .../cancel)."]}
+        )
+    changed = []
+    if "patient_id" in changes and changes["patient_id"] != appointment.patient_id:
+        appointment.patient = _resolve_patient(appointment.tenant, changes["patient_id"])
+        changed.append("patient")
+    if "provider_id" in changes and changes["provider_id"] != appointment.provider_id:
+        appointment.provider = _resolve_provider(appointment.tenant_id, changes["provider_id"])
+        changed.append("provider")
+    changed += apply_changes(instance=appointment, fields=UPDATABLE_FIELDS, data=changes)
+    ends_at = _ends_at(appointment.appointment_date, appointment.duration_minutes)
+    if ends_at != appointment.ends_at:
+        appointment.ends_at = ends_at
+        changed.append("ends_at")
+    if cancelling:
         _apply_cancellation(appointment, changes.get("cancellation_reason", ""))
-    elif "status" in changes:
+        changed += ["status", "cancelled_at", "cancellation_reason"]
+    elif changes.get("status", appointment.status) != appointment.status:
         appointment.status = changes["status"]
-    _save_holding_time(appointment, zone)
-    clinic_data_changed.send(sender=Appointment, tenant_id=appointment.tenant_id)
-    _announce(appointment, "appointment.updated")
+        changed.append("status")
+    if changed:
+        _save_holding_time(appointment, zone, update_fields=update_fields_for(appointment, changed))
+        clinic_data_changed.send(sender=Appointment, tenant_id=appointment.tenant_id)
+        _announce(appointment, "appointment.updated")
     return BookingResult(appointment, _outside_working_hours(appointment, zone))
 
 
@@ -250,3 +285,47 @@ def appointment_cancel(*, appointment: Appointment, actor: User, reason: str) ->
         clinic_data_changed.send(sender=Appointment, tenant_id=appointment.tenant_id)
         _announce(appointment, "appointment.updated")
     return appointment
+
+
+# --- providers' schedules (written in the admin; the API reads them) ---------------------------
+WORKING_HOURS_FIELDS = ("provider", "weekday", "starts_at", "ends_at")
+TIME_OFF_FIELDS = ("provider", "starts_at", "ends_at", "reason")
+
+
+def _check_schedule_entry(entry: WorkingHours | TimeOff) -> None:
+    # The provider comes from a form or a script: only a doctor or nurse of the entry's clinic.
+    # (An end before the start is the model's check constraint: the form reports it, the database
+    # refuses it.)
+    if selectors.clinical_staff_get(tenant=entry.tenant_id, user_id=entry.provider_id) is None:
+        raise ValidationError({"provider": ["No such doctor or nurse in this clinic."]})
+
+
+@transaction.atomic
+def working_hours_create(*, tenant: Tenant, data: dict) -> WorkingHours:
+    entry = WorkingHours(tenant=tenant, **{name: data[name] for name in WORKING_HOURS_FIELDS})
+    _check_schedule_entry(entry)
+    entry.save()
+    return entry
+
+
+@transaction.atomic
+def time_off_create(*, tenant: Tenant, data: dict) -> TimeOff:
+    entry = TimeOff(tenant=tenant, **{name: data[name] for name in TIME_OFF_FIELDS if name in data})
+    _check_schedule_entry(entry)
+    entry.save()
+    return entry
+
+
+@transaction.atomic
+def schedule_entry_update(*, entry: WorkingHours | TimeOff, data: dict) -> WorkingHours | TimeOff:
+    """Write what differs from the stored working hours or time off (nothing: no UPDATE)."""
+    fields = WORKING_HOURS_FIELDS if isinstance(entry, WorkingHours) else TIME_OFF_FIELDS
+    changed = apply_changes(instance=entry, fields=fields, data=data)
+    if changed:
+        _check_schedule_entry(entry)
+        entry.save(update_fields=update_fields_for(entry, changed))
+    return entry
+
+
+def schedule_entry_delete(*, entry: WorkingHours | TimeOff) -> None:
+    entry.delete()

@@ -6,6 +6,7 @@ from django.utils.html import format_html
 from documents import downloads, services
 from documents.models import Document, DocumentAccess, DocumentVersion
 from keneyapp.core.admin import TenantScopedAdmin, is_platform_admin
+from keneyapp.core.admin_services import SoftDeleteAdminMixin
 from keneyapp.core.errors import ConflictError
 from patients.models import Patient
 
@@ -43,7 +44,7 @@ class DocumentVersionInline(admin.TabularInline):
 
 
 @admin.register(Document)
-class DocumentAdmin(ReadOnlyRowsMixin, TenantScopedAdmin):
+class DocumentAdmin(ReadOnlyRowsMixin, SoftDeleteAdminMixin, TenantScopedAdmin):
     role_resource = "documents"
     list_display = (
         "title",
@@ -62,6 +63,7 @@ class DocumentAdmin(ReadOnlyRowsMixin, TenantScopedAdmin):
     ordering = ("-created_at", "-id")
     list_per_page = 50
     show_full_result_count = False
+    soft_delete_message = "Deleted documents are hidden but kept in the record."
     fields = (
         "patient", "category", "title", "original_filename", "content_type", "size", "sha256", "status",
         "version", "uploaded_by", "created_at", "updated_at", "download",
@@ -77,13 +79,8 @@ class DocumentAdmin(ReadOnlyRowsMixin, TenantScopedAdmin):
         # Deleted documents are gone for everyone, as in the API.
         return super().get_queryset(request).filter(is_deleted=False)
 
-    def delete_model(self, request, obj):
+    def soft_delete(self, obj: Document) -> None:
         services.document_soft_delete(document=obj)
-
-    def delete_queryset(self, request, queryset):
-        for document in queryset:
-            services.document_soft_delete(document=document)
-        messages.info(request, "Deleted documents are hidden but kept in the record.")
 
     def get_urls(self):
         download = self.admin_site.admin_view(self.download_view)

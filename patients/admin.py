@@ -1,26 +1,29 @@
-from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 
-from keneyapp.core.admin import ConstraintValidatingFormMixin, TenantScopedAdmin
+from keneyapp.core.admin import TenantScopedAdmin
+from keneyapp.core.admin_services import ServiceAdminMixin, ServiceModelForm, SoftDeleteAdminMixin
 from patients import selectors, services
-from patients.cache import invalidate_patients
 from patients.models import Patient
 
 
-class PatientAdminForm(ConstraintValidatingFormMixin, forms.ModelForm):
-    # The active-email constraint reads is_deleted, which the form leaves out.
-    validated_constraints = {"patient_unique_active_email": "email"}
+class PatientAdminForm(ServiceModelForm):
+    """The API's patient services: record numbers, unique email and number per clinic, search text."""
 
     class Meta:
         model = Patient
-        fields = (
-            "tenant", "mrn", "first_name", "last_name", "date_of_birth", "sex", "email",
-            "phone_number", "address", "emergency_contact", "allergies", "notes",
-        )  # fmt: skip
+        fields = ("tenant", *services.PATIENT_WRITABLE_FIELDS)
+
+    def save_through_service(self) -> Patient:
+        if self.instance.pk is None:
+            return services.patient_create(
+                tenant=self.cleaned_data["tenant"], created_by=self.request_user, data=self.cleaned_data
+            )
+        changes = {name: self.cleaned_data[name] for name in self.changed_data}
+        return services.patient_update(patient=self.instance, data=changes)
 
 
 @admin.register(Patient)
-class PatientAdmin(TenantScopedAdmin):
+class PatientAdmin(ServiceAdminMixin, SoftDeleteAdminMixin, TenantScopedAdmin):
     role_resource = "patients"
     form = PatientAdminForm
     list_display = ("mrn", "last_name", "first_name", "date_of_birth", "sex", "phone_number", "email")
@@ -32,6 +35,7 @@ class PatientAdmin(TenantScopedAdmin):
     ordering = ("last_name", "first_name", "id")
     list_per_page = 50
     show_full_result_count = False  # one COUNT per page, not two
+    soft_delete_message = "Deleted patients are hidden but kept in the record."
     readonly_fields = ("created_at", "updated_at", "created_by")
     fieldsets = (
         (None, {"fields": ("tenant", "mrn", ("first_name", "last_name"), ("date_of_birth", "sex"))}),
@@ -48,23 +52,5 @@ class PatientAdmin(TenantScopedAdmin):
         # The API's search: every word, case- and accent-insensitive, on one indexed column.
         return selectors.patient_filter_search(queryset, search_term), False
 
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        services.patient_prepare_admin_save(obj)
-        # The save invalidates the clinic's cached reads; when a platform admin moves the patient
-        # to another clinic, the former clinic's reads must miss too.
-        moved_from = None
-        if change and "tenant" in form.changed_data:
-            moved_from = Patient.objects.filter(pk=obj.pk).values_list("tenant_id", flat=True).first()
-        super().save_model(request, obj, form, change)
-        if moved_from is not None and moved_from != obj.tenant_id:
-            invalidate_patients(tenant_id=moved_from, patient_id=obj.pk)
-
-    def delete_model(self, request, obj):
+    def soft_delete(self, obj: Patient) -> None:
         services.patient_soft_delete(patient=obj)
-
-    def delete_queryset(self, request, queryset):
-        for patient in queryset:
-            services.patient_soft_delete(patient=patient)
-        messages.info(request, "Deleted patients are hidden but kept in the record.")

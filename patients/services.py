@@ -6,6 +6,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from keneyapp.accounts.models import Tenant, User
+from keneyapp.core.services import apply_changes, update_fields_for
 from keneyapp.core.text import digits_only, fold_for_search
 from patients.cache import invalidate_patients
 from patients.models import Patient, PatientNumberSequence
@@ -112,16 +113,6 @@ def _save_or_explain(patient: Patient, **save_kwargs) -> None:
         raise
 
 
-def patient_prepare_admin_save(patient: Patient) -> None:
-    """What the admin's save needs from this module: a record number and the search text.
-
-    The admin form has already validated the fields and the clinic's unique constraints.
-    """
-    if not patient.mrn:
-        patient.mrn = next_record_number(patient.tenant)
-    refresh_search_text(patient)
-
-
 @transaction.atomic
 def patient_create(*, tenant: Tenant, created_by: User | None, data: dict) -> Patient:
     values = {name: data[name] for name in PATIENT_WRITABLE_FIELDS if name in data}
@@ -136,17 +127,20 @@ def patient_create(*, tenant: Tenant, created_by: User | None, data: dict) -> Pa
 
 @transaction.atomic
 def patient_update(*, patient: Patient, data: dict) -> Patient:
-    changes = {name: data[name] for name in PATIENT_WRITABLE_FIELDS if name in data}
+    """Write the values of `data` that differ from the patient's; nothing changed: nothing written
+    (no UPDATE, no cache invalidation, `updated_at` kept)."""
     _check_unique(
         tenant=patient.tenant_id,
-        mrn=changes.get("mrn") if changes.get("mrn") != patient.mrn else None,
-        email=changes.get("email") if changes.get("email", "").lower() != patient.email.lower() else None,
+        mrn=data.get("mrn") if data.get("mrn") != patient.mrn else None,
+        email=data.get("email") if data.get("email", "").lower() != patient.email.lower() else None,
         exclude_id=patient.pk,
     )
-    for name, value in changes.items():
-        setattr(patient, name, value)
+    changed = apply_changes(instance=patient, fields=PATIENT_WRITABLE_FIELDS, data=data)
+    if not changed:
+        return patient
     refresh_search_text(patient)
-    _save_or_explain(patient, update_fields=[*changes, "search_text", "updated_at"])  # invalidates
+    # The save invalidates the cached reads (patients/cache.py).
+    _save_or_explain(patient, update_fields=update_fields_for(patient, [*changed, "search_text"]))
     return patient
 
 

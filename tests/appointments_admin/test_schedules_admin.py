@@ -4,7 +4,9 @@ clinic's admin writes them; only the clinic's doctors and nurses can be chosen."
 from datetime import UTC, datetime, time
 
 import pytest
+from django.core.exceptions import ValidationError
 
+from appointments import services
 from appointments.models import TimeOff, WorkingHours
 from keneyapp.accounts.roles import Role
 
@@ -236,3 +238,14 @@ def test_provider_autocomplete_for_working_hours_is_scoped(browser, clinic_admin
 
     assert response.status_code == 200
     assert {int(item["id"]) for item in response.json()["results"]} == {doctor.pk, nurse.pk}
+
+
+def test_the_schedule_services_refuse_another_clinics_provider(clinic, outsider):
+    with pytest.raises(ValidationError) as refused:
+        services.working_hours_create(
+            tenant=clinic,
+            data={"provider": outsider, "weekday": 0, "starts_at": time(8), "ends_at": time(12)},
+        )
+
+    assert refused.value.message_dict == {"provider": ["No such doctor or nurse in this clinic."]}
+    assert not WorkingHours.objects.filter(provider=outsider).exists()

@@ -1,0 +1,50 @@
+"""What every domain's update service shares: write only what changed.
+
+An update (an API PATCH, an admin form) names values; most of them are usually the current ones.
+Writing only the changed columns means an update that changes nothing writes nothing: no UPDATE,
+no cache invalidation, no live event, and `updated_at` keeps telling when the row last changed.
+As the HackSoftware styleguide's `model_update`; here the caller runs its rules between the
+comparison and the save (a booking's clash check, a patient's uniqueness), so the two are apart.
+"""
+
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeVar
+
+from django.db import models
+
+ModelT = TypeVar("ModelT", bound=models.Model)
+
+
+def apply_changes(*, instance: models.Model, fields: Iterable[str], data: Mapping[str, Any]) -> list[str]:
+    """Set on `instance` the values of `data`, among `fields`, that differ from its own; return
+    the names of those set, in `fields` order (empty: there is nothing to write)."""
+    changed = []
+    for name in fields:
+        if name in data and getattr(instance, name) != data[name]:
+            setattr(instance, name, data[name])
+            changed.append(name)
+    return changed
+
+
+def update_fields_for(instance: models.Model, changed: Iterable[str]) -> list[str]:
+    """The `update_fields` of a save writing `changed`: those plus the model's auto_now columns
+    (Django refreshes `updated_at` only when it is named)."""
+    names = list(changed)
+    for field in instance._meta.concrete_fields:
+        if getattr(field, "auto_now", False) and field.name not in names:
+            names.append(field.name)
+    return names
+
+
+def model_update(
+    *, instance: ModelT, fields: Iterable[str], data: Mapping[str, Any]
+) -> tuple[ModelT, list[str]]:
+    """Apply `data` (among `fields`) to `instance` and save the changed columns only, if any.
+
+    Returns the instance and the names changed; a caller sends its side effects only when the
+    list is not empty.
+    """
+    changed = apply_changes(instance=instance, fields=fields, data=data)
+    if changed:
+        instance.save(update_fields=update_fields_for(instance, changed))
+    return instance, changed
