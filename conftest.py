@@ -134,7 +134,7 @@ def superuser(db):
 
 def client_for(user) -> APIClient:
     client = APIClient()
-    token = issue_access_token(user_id=user.pk, tenant_id=user.tenant_id)
+    token = issue_access_token(user=user)
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return client
 

@@ -71,15 +71,21 @@ def _token_from_subprotocols(subprotocols: list[str]) -> str | None:
 
 
 def _authenticate(token: str):
-    """(user, token expiry) for a valid access token of active clinic staff; None otherwise."""
+    """(user, claims) for a valid access token of active clinic staff; None otherwise."""
     try:
         claims = tokens.read_access_token(token)
     except tokens.InvalidToken:
         return None
+    user = _user_for(claims)
+    return None if user is None else (user, claims)
+
+
+def _user_for(claims: tokens.AccessClaims):
+    """The user while the token still holds (not revoked, credentials unchanged, clinic open)."""
     user = authenticate_access_claims(claims)
     if user is None or user.tenant_id is None or not role_can(user.role or "", "messages.view"):
         return None
-    return user, claims.expires_at
+    return user
 
 
 class NotificationConsumer(AsyncWebsocketConsumer):
@@ -107,7 +113,8 @@ class NotificationConsumer(AsyncWebsocketConsumer):
         if found is None:
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
-        user, self.expires_at = found
+        user, self.claims = found
+        self.expires_at = self.claims.expires_at
         if not await connection_slots.take_slot(user.pk, self.connection_id):
             # Accepted first so the client sees the code and the reason (a refused handshake is
             # only an HTTP 403, indistinguishable from a bad token).
@@ -146,15 +153,35 @@ class NotificationConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
 
     async def _heartbeat(self):
-        """Keep the slot and the group memberships alive; close when the token expires."""
+        """Keep the slot and the group memberships alive; close when the token expires, or when
+        it no longer holds (a revocation whose notice this socket missed)."""
         while True:
             delay = min(settings.WS_HEARTBEAT_SECONDS, max(0.0, self.expires_at - time.time()))
             await asyncio.sleep(delay)
             if time.time() >= self.expires_at:
                 await self.close(code=CLOSE_UNAUTHORIZED, reason="Access token expired")
                 return
+            if not await self._session_holds():
+                return
             await connection_slots.refresh_slot(self.user.pk, self.connection_id)
             await self._join_groups()
+
+    async def session_recheck(self, message):
+        """A `session.recheck` from keneyapp/accounts/revocation.py: the user's password, role,
+        clinic or activity changed, or one of their logins ended (`family`)."""
+        if self.user is None:
+            return
+        family = message.get("family")
+        if family is not None and family != self.claims.family:
+            return  # another login of the same user ended; this one stands
+        await self._session_holds()
+
+    async def _session_holds(self) -> bool:
+        """Check the token against the user as they are now; close with 4401 when it fails."""
+        if await database_sync_to_async(_user_for)(self.claims) is not None:
+            return True
+        await self.close(code=CLOSE_UNAUTHORIZED, reason="Session revoked")
+        return False
 
     # --- client -> server ---------------------------------------------------------------------
     async def receive(self, text_data=None, bytes_data=None):

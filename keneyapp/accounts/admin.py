@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 
-from keneyapp.accounts.api_users import forget_api_users, forget_clinic_api_users
 from keneyapp.accounts.models import Tenant, User
 from keneyapp.accounts.roles import Role
 from keneyapp.core.admin import ConstraintValidatingFormMixin, is_platform_admin
@@ -24,9 +23,7 @@ class TenantAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return () if is_platform_admin(request) else ("slug", "is_active", "created_at")
 
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        forget_clinic_api_users(obj.pk)  # closing a clinic locks its staff out at once
+    # Closing a clinic locks its staff out at once: keneyapp/accounts/revocation.py hears the save.
 
     def get_prepopulated_fields(self, request, obj=None):
         return self.prepopulated_fields if is_platform_admin(request) else {}
@@ -127,16 +124,9 @@ class UserAdmin(DjangoUserAdmin):
         if not is_platform_admin(request):
             obj.tenant_id = request.user.tenant_id
             obj.is_superuser = False
+        # A role change, a new password or a deactivation applies to the user's next request and
+        # closes their sockets (keneyapp/accounts/revocation.py hears every save and delete).
         super().save_model(request, obj, form, change)
-        forget_api_users([obj.pk])  # a role change or a deactivation applies to the next request
-
-    def delete_model(self, request, obj):
-        forget_api_users([obj.pk])
-        super().delete_model(request, obj)
-
-    def delete_queryset(self, request, queryset):
-        forget_api_users(list(queryset.values_list("pk", flat=True)))
-        super().delete_queryset(request, queryset)
 
     def has_module_permission(self, request):
         return is_platform_admin(request) or _is_clinic_admin(request)

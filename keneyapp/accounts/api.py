@@ -85,7 +85,9 @@ class LogoutApi(ClinicApiView):
     @extend_schema(request=RefreshInput, responses={204: None})
     def post(self, request):
         data = validated_input(RefreshInput, request.data)
-        services.auth_logout(user=request.user, refresh_token=data["refresh_token"])
+        services.auth_logout(
+            user=request.user, refresh_token=data["refresh_token"], access_family=request.auth.family
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -4,15 +4,20 @@ Every API request needs its user (role) and clinic (active? time zone?). Read fr
 is one ORM query per request, about a third of a patient detail's time; through the cache service
 it is one Redis round trip (the version check) and an in-process hit. The entry is a plain dict of
 the fields authorization needs (never a password hash), under a key versioned on "user:<id>":
-the admin bumps that version whenever it changes the user or their clinic, so deactivating someone
-there takes effect on their next request, in every process. A change made outside the admin (a
-shell, raw SQL) takes effect within AUTH_USER_CACHE_SECONDS. With Redis unreachable the versions
-cannot be checked, so every request reads the database: slower, never stale, never an error.
+every save or delete of a user or a clinic bumps that version (keneyapp/accounts/revocation.py), so
+deactivating someone, changing their password, role or clinic, or closing their clinic takes effect
+on their next request, in every process, whichever door made the change. Only a write that
+bypasses the model (a queryset update(), raw SQL) waits for AUTH_USER_CACHE_SECONDS. With Redis
+unreachable the versions cannot be checked, so every request reads the database: slower, never
+stale, never an error.
 """
 
-from django.conf import settings
+from datetime import timedelta
 
-from keneyapp.accounts.models import Tenant, User
+from django.conf import settings
+from django.utils import timezone
+
+from keneyapp.accounts.models import RefreshToken, Tenant, User
 from keneyapp.core.caching import cache_service
 
 USER_FIELDS = ("id", "username", "first_name", "last_name", "email", "role", "tenant_id", "is_active",
@@ -29,7 +34,9 @@ def _key(user_id: int) -> str | None:
 
 
 def load_api_user(user_id: int) -> User | None:
-    """The active user with their clinic joined, from the cache or else one query."""
+    """The active user with their clinic joined, from the cache or else two queries, carrying
+    `access_fingerprint` (their credentials fingerprint) and `revoked_login_families` (logins
+    ended within an access token's lifetime) for keneyapp.accounts.authentication."""
     key = _key(user_id)
     snapshot = cache_service.get(key)
     if snapshot is None:
@@ -41,12 +48,30 @@ def load_api_user(user_id: int) -> User | None:
             "tenant": None
             if user.tenant is None
             else {name: getattr(user.tenant, name) for name in TENANT_FIELDS},
+            "fingerprint": user.credentials_fingerprint(),
+            "revoked_families": _recently_revoked_families(user_id),
         }
         if key is not None:
             cache_service.count_computed(key)
         cache_service.set(key, snapshot, ttl=settings.AUTH_USER_CACHE_SECONDS)
+        _attach_credentials(user, snapshot)
         return user
     return _rebuild(snapshot)
+
+
+def _recently_revoked_families(user_id: int) -> list[str]:
+    """Logins ended (logout, replay, changed credentials) recently enough that one of their access
+    tokens may still be unexpired. A rotation also sets revoked_at, but with a replacement."""
+    since = timezone.now() - timedelta(seconds=settings.ACCESS_TOKEN_TTL_SECONDS + 60)
+    families = RefreshToken.objects.filter(
+        user_id=user_id, revoked_at__gte=since, replaced_by__isnull=True
+    ).values_list("family", flat=True)
+    return sorted({family.hex for family in families})
+
+
+def _attach_credentials(user: User, snapshot: dict) -> None:
+    user.access_fingerprint = snapshot["fingerprint"]
+    user.revoked_login_families = frozenset(snapshot["revoked_families"])
 
 
 def _rebuild(snapshot: dict) -> User:
@@ -56,13 +81,10 @@ def _rebuild(snapshot: dict) -> User:
         tenant = Tenant(**snapshot["tenant"])
         tenant._state.adding, tenant._state.db = False, "default"
         user.tenant = tenant
+    _attach_credentials(user, snapshot)
     return user
 
 
 def forget_api_users(user_ids) -> None:
     for user_id in user_ids:
         cache_service.bump(_namespace(user_id))
-
-
-def forget_clinic_api_users(tenant_id: int) -> None:
-    forget_api_users(User.objects.filter(tenant_id=tenant_id).values_list("pk", flat=True))

@@ -5,3 +5,6 @@ class AccountsConfig(AppConfig):
     name = "keneyapp.accounts"
     label = "accounts"
     verbose_name = "Clinics and staff"
+
+    def ready(self) -> None:
+        from keneyapp.accounts import revocation  # noqa: F401 (connects its receivers)

@@ -34,10 +34,17 @@ class BearerTokenAuthentication(BaseAuthentication):
 def authenticate_access_claims(claims: tokens.AccessClaims) -> User | None:
     """The user behind valid claims, if they may still use the API (see api_users for the cache).
 
-    A token issued while the user belonged to another clinic is refused.
+    Refused: a token issued while the user belonged to another clinic, or before their password,
+    role or clinic changed (the credentials fingerprint), or of a login that has ended (logout, a
+    replayed refresh token), and any token of a closed clinic's staff. No extra round trip: all of
+    it is in the cached user.
     """
     user = load_api_user(claims.user_id)
     if user is None or user.tenant_id != claims.tenant_id:
+        return None
+    if claims.fingerprint != user.access_fingerprint:
+        return None
+    if claims.family is not None and claims.family in user.revoked_login_families:
         return None
     if user.tenant is not None and not user.tenant.is_active:
         return None

@@ -1,9 +1,11 @@
+import hashlib
 import zoneinfo
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.crypto import salted_hmac
 
 from keneyapp.accounts.roles import Role, role_can
 
@@ -66,6 +68,25 @@ class User(AbstractUser):
         The admin's base class (keneyapp.core.admin) asks this, so `core` names no roles table."""
         return bool(self.tenant_id and self.role) and role_can(self.role, action)
 
+    # What a login was granted on. Change any of these (a new password, another role or clinic)
+    # and every session, access token and refresh token issued before stops working, whichever
+    # door made the change (admin, API, manage.py, a shell), without a list of revoked tokens.
+    def _credentials(self) -> str:
+        return f"{self.password}|{self.role}|{self.tenant_id}"
+
+    def credentials_fingerprint(self) -> str:
+        """A digest of the credentials (never the password hash itself), carried in access tokens
+        and stored with refresh tokens (keneyapp/accounts/tokens.py). Unkeyed on purpose: rotating
+        SECRET_KEY must not log everyone out, and the digest of a salted Argon2 hash tells its
+        holder nothing about the password."""
+        return hashlib.sha256(f"keneyapp.credentials|{self._credentials()}".encode()).hexdigest()[:32]
+
+    def _get_session_auth_hash(self, secret=None):
+        # Django's session check (AuthenticationMiddleware) compares this with the hash stored at
+        # login; Django hashes the password only, so a role or clinic change would keep the session.
+        key_salt = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash"
+        return salted_hmac(key_salt, self._credentials(), secret=secret, algorithm="sha256").hexdigest()
+
 
 class RefreshToken(models.Model):
     """A refresh token, stored only as its SHA-256. Rotated on every use; a family shares one
@@ -74,6 +95,9 @@ class RefreshToken(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="refresh_tokens")
     token_hash = models.CharField(max_length=64, unique=True)
     family = models.UUIDField(db_index=True)
+    # The user's credentials fingerprint when the login began: a refresh is refused once it differs
+    # (a password, role or clinic change since).
+    credentials_fingerprint = models.CharField(max_length=32, default="", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from keneyapp.accounts import tokens
+from keneyapp.accounts import revocation, tokens
 from keneyapp.accounts.models import RefreshToken, Tenant, User
 from keneyapp.accounts.roles import Role
 
@@ -45,10 +45,11 @@ def _issue_pair(*, user: User, family: uuid.UUID) -> tuple[TokenPair, RefreshTok
         user=user,
         token_hash=tokens.hash_refresh_token(raw_refresh),
         family=family,
+        credentials_fingerprint=user.credentials_fingerprint(),
         expires_at=timezone.now() + timedelta(seconds=settings.REFRESH_TOKEN_TTL_SECONDS),
     )
     pair = TokenPair(
-        access_token=tokens.issue_access_token(user_id=user.pk, tenant_id=user.tenant_id),
+        access_token=tokens.issue_access_token(user=user, family=family),
         refresh_token=raw_refresh,
         expires_in=settings.ACCESS_TOKEN_TTL_SECONDS,
     )
@@ -101,9 +102,13 @@ def _rotate_refresh_token(token_hash: str) -> TokenPair | None:
             # Revoke the whole login so that neither copy works any more. Within the grace
             # period it is more likely two tabs of one SPA refreshing at once: the late one is
             # refused, but the login the early one just renewed stays valid.
-            _revoke_family(stored.family, now)
+            _revoke_family(stored.family, now, user_id=stored.user_id)
         return None
     if not user_may_use_api(stored.user):
+        return None
+    if stored.credentials_fingerprint != stored.user.credentials_fingerprint():
+        # The password, role or clinic changed since this login began: the login is over.
+        _revoke_family(stored.family, now, user_id=stored.user_id)
         return None
     pair, replacement = _issue_pair(user=stored.user, family=stored.family)
     stored.revoked_at = now
@@ -112,17 +117,25 @@ def _rotate_refresh_token(token_hash: str) -> TokenPair | None:
     return pair
 
 
-def _revoke_family(family: uuid.UUID, when) -> None:
+def _revoke_family(family: uuid.UUID, when, *, user_id: int) -> None:
+    """End a login: its refresh tokens, its access tokens (their `fam` claim is checked against the
+    user's recently revoked families, keneyapp/accounts/api_users.py) and its open websockets."""
     RefreshToken.objects.filter(family=family, revoked_at__isnull=True).update(revoked_at=when)
+    revocation.sessions_changed([user_id], family=family.hex)
 
 
-def auth_logout(*, user: User, refresh_token: str) -> None:
-    """Revoke the login the refresh token belongs to. Unknown tokens are ignored (idempotent)."""
+def auth_logout(*, user: User, refresh_token: str, access_family: str | None = None) -> None:
+    """Revoke the login the refresh token belongs to, and the one the caller's access token
+    belongs to (`access_family`; usually the same). Unknown tokens are ignored (idempotent)."""
+    now = timezone.now()
     stored = RefreshToken.objects.filter(
         token_hash=tokens.hash_refresh_token(refresh_token), user=user
     ).first()
-    if stored is not None:
-        _revoke_family(stored.family, timezone.now())
+    families = {stored.family} if stored is not None else set()
+    if access_family:
+        families.add(uuid.UUID(access_family))
+    for family in families:
+        _revoke_family(family, now, user_id=user.pk)
 
 
 @transaction.atomic

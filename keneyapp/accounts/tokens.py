@@ -4,6 +4,7 @@ import functools
 import hashlib
 import secrets
 import time
+import uuid
 from dataclasses import dataclass
 
 import jwt
@@ -24,6 +25,12 @@ class AccessClaims:
     user_id: int
     tenant_id: int | None
     expires_at: float  # the token's exp (Unix time): a websocket is closed then
+    # The user's credentials fingerprint at issue (User.credentials_fingerprint): a token issued
+    # before a password, role or clinic change no longer matches and is refused.
+    fingerprint: str
+    # The login (refresh-token family) the token belongs to, if any: logging out, or a replayed
+    # refresh token, ends that family's access tokens too.
+    family: str | None
 
 
 @functools.lru_cache(maxsize=8)
@@ -42,11 +49,13 @@ def _verification_keys() -> list[bytes]:
     return [_derived_key(secret) for secret in (settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS)]
 
 
-def issue_access_token(*, user_id: int, tenant_id: int | None) -> str:
+def issue_access_token(*, user, family: uuid.UUID | None = None) -> str:
     now = int(time.time())
     payload = {
-        "sub": str(user_id),
-        "tid": tenant_id,
+        "sub": str(user.pk),
+        "tid": user.tenant_id,
+        "fp": user.credentials_fingerprint(),
+        "fam": family.hex if family is not None else None,
         "typ": ACCESS_TOKEN_TYPE,
         "iat": now,
         "exp": now + settings.ACCESS_TOKEN_TTL_SECONDS,
@@ -62,7 +71,7 @@ def read_access_token(token: str) -> AccessClaims:
                 token,
                 key,
                 algorithms=[ALGORITHM],  # never "none", never an algorithm the token names
-                options={"require": ["sub", "exp", "iat", "typ"]},
+                options={"require": ["sub", "exp", "iat", "typ", "fp"]},
             )
             break
         except jwt.InvalidSignatureError as exc:
@@ -75,10 +84,14 @@ def read_access_token(token: str) -> AccessClaims:
         raise InvalidToken("not an access token")
     try:
         return AccessClaims(
-            user_id=int(payload["sub"]), tenant_id=payload.get("tid"), expires_at=float(payload["exp"])
+            user_id=int(payload["sub"]),
+            tenant_id=payload.get("tid"),
+            expires_at=float(payload["exp"]),
+            fingerprint=str(payload["fp"]),
+            family=payload.get("fam") or None,
         )
     except (TypeError, ValueError):
-        raise InvalidToken("malformed subject") from None
+        raise InvalidToken("malformed claims") from None
 
 
 def new_refresh_token() -> str:

@@ -59,6 +59,23 @@ def publish_many_on_commit(deliveries: list[tuple[str, EventOrFactory]]) -> None
         transaction.on_commit(lambda: publish_now(deliveries))
 
 
+def notify_consumers_on_commit(*, group: str, message: dict) -> None:
+    """After commit, send `message` (a channel-layer message: its "type" names the consumer method
+    that handles it) to every consumer in `group`, for the consumers themselves rather than their
+    clients (e.g. "check your session again"). Never raises, like publish_now."""
+    transaction.on_commit(lambda: _send_to_consumers([(group, message)]))
+
+
+def _send_to_consumers(messages: list[tuple[str, dict]]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        _run(_send_all, layer, messages)
+    except Exception:
+        logger.warning("could not notify %d consumer group(s)", len(messages), exc_info=True)
+
+
 def publish_now(deliveries: list[tuple[str, EventOrFactory]]) -> None:
     """Send now, from synchronous code (a view, a task). Never raises: the database is the record."""
     layer = get_channel_layer()

@@ -101,7 +101,7 @@ def test_other_authorization_schemes_are_not_accepted(authorization, doctor):
 
 def test_expired_token_is_401(doctor, settings):
     settings.ACCESS_TOKEN_TTL_SECONDS = -60
-    expired = issue_access_token(user_id=doctor.pk, tenant_id=doctor.tenant_id)
+    expired = issue_access_token(user=doctor)
 
     assert_error(bearer_client(expired).get(ME_URL), 401, "authentication_failed")
 

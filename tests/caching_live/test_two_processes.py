@@ -41,7 +41,7 @@ def postgres_only():
 
 @pytest.fixture
 def token(doctor):
-    return issue_access_token(user_id=doctor.pk, tenant_id=doctor.tenant_id)
+    return issue_access_token(user=doctor)
 
 
 @pytest.fixture

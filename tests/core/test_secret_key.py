@@ -11,6 +11,7 @@ import jwt
 import pytest
 
 from keneyapp.accounts import tokens
+from keneyapp.accounts.models import User
 from keneyapp.core.secret_key import DEVELOPMENT_SECRET_KEY, secret_key_problem
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -100,12 +101,19 @@ def test_a_random_key_is_fit():
 
 
 def test_access_tokens_are_not_signed_with_the_raw_secret_key(settings):
-    token = tokens.issue_access_token(user_id=1, tenant_id=2)
+    token = tokens.issue_access_token(user=User(pk=1, tenant_id=2))
     with pytest.raises(jwt.InvalidSignatureError):
         jwt.decode(token, settings.SECRET_KEY, algorithms=["HS256"])
     # ...and a token someone signed with SECRET_KEY itself is refused.
     forged = jwt.encode(
-        {"sub": "1", "tid": 2, "typ": "access", "iat": 0, "exp": 4_000_000_000},
+        {
+            "sub": "1",
+            "tid": 2,
+            "fp": User(pk=1, tenant_id=2).credentials_fingerprint(),
+            "typ": "access",
+            "iat": 0,
+            "exp": 4_000_000_000,
+        },
         settings.SECRET_KEY,
         algorithm="HS256",
     )
@@ -115,7 +123,7 @@ def test_access_tokens_are_not_signed_with_the_raw_secret_key(settings):
 
 def test_tokens_of_a_former_key_stay_valid_while_it_is_a_fallback(settings):
     old_key = settings.SECRET_KEY
-    token = tokens.issue_access_token(user_id=1, tenant_id=2)
+    token = tokens.issue_access_token(user=User(pk=1, tenant_id=2))
     settings.SECRET_KEY = secrets.token_urlsafe(50)
     with pytest.raises(tokens.InvalidToken):
         tokens.read_access_token(token)

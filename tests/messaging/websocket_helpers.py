@@ -12,7 +12,7 @@ WS_PATH = "/ws/notifications/"
 
 
 def token_for(user) -> str:
-    return issue_access_token(user_id=user.pk, tenant_id=user.tenant_id)
+    return issue_access_token(user=user)
 
 
 def communicator(subprotocols=None, path=WS_PATH) -> WebsocketCommunicator:
