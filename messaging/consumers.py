@@ -168,13 +168,10 @@ class NotificationConsumer(AsyncWebsocketConsumer):
 
     async def session_recheck(self, message):
         """A `session.recheck` from keneyapp/accounts/revocation.py: the user's password, role,
-        clinic or activity changed, or one of their logins ended (`family`)."""
-        if self.user is None:
-            return
-        family = message.get("family")
-        if family is not None and family != self.claims.family:
-            return  # another login of the same user ended; this one stands
-        await self._session_holds()
+        clinic or activity changed, or one of their logins ended (perhaps another than this one's:
+        the check tells)."""
+        if self.user is not None:
+            await self._session_holds()
 
     async def _session_holds(self) -> bool:
         """Check the token against the user as they are now; close with 4401 when it fails."""

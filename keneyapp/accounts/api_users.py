@@ -12,12 +12,9 @@ unreachable the versions cannot be checked, so every request reads the database:
 stale, never an error.
 """
 
-from datetime import timedelta
-
 from django.conf import settings
-from django.utils import timezone
 
-from keneyapp.accounts.models import RefreshToken, Tenant, User
+from keneyapp.accounts.models import Tenant, User
 from keneyapp.core.caching import cache_service
 
 USER_FIELDS = ("id", "username", "first_name", "last_name", "email", "role", "tenant_id", "is_active",
@@ -34,7 +31,7 @@ def _key(user_id: int) -> str | None:
 
 
 def load_api_user(user_id: int) -> User | None:
-    """The active user with their clinic joined, from the cache or else two queries, carrying
+    """The active user with their clinic joined, from the cache or else one query, carrying
     `access_fingerprint` (their credentials fingerprint) and `revoked_login_families` (logins
     ended within an access token's lifetime) for keneyapp.accounts.authentication."""
     key = _key(user_id)
@@ -49,7 +46,7 @@ def load_api_user(user_id: int) -> User | None:
             if user.tenant is None
             else {name: getattr(user.tenant, name) for name in TENANT_FIELDS},
             "fingerprint": user.credentials_fingerprint(),
-            "revoked_families": _recently_revoked_families(user_id),
+            "revoked_families": [family for family, _ in user.ended_logins],
         }
         if key is not None:
             cache_service.count_computed(key)
@@ -57,16 +54,6 @@ def load_api_user(user_id: int) -> User | None:
         _attach_credentials(user, snapshot)
         return user
     return _rebuild(snapshot)
-
-
-def _recently_revoked_families(user_id: int) -> list[str]:
-    """Logins ended (logout, replay, changed credentials) recently enough that one of their access
-    tokens may still be unexpired. A rotation also sets revoked_at, but with a replacement."""
-    since = timezone.now() - timedelta(seconds=settings.ACCESS_TOKEN_TTL_SECONDS + 60)
-    families = RefreshToken.objects.filter(
-        user_id=user_id, revoked_at__gte=since, replaced_by__isnull=True
-    ).values_list("family", flat=True)
-    return sorted({family.hex for family in families})
 
 
 def _attach_credentials(user: User, snapshot: dict) -> None:

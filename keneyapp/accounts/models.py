@@ -44,6 +44,14 @@ class User(AbstractUser):
         verbose_name="clinic",
     )
     role = models.CharField(max_length=20, choices=Role.choices, blank=True)
+    # Logins (refresh-token families) ended by logout or a replayed refresh token within the last
+    # access-token lifetime, as [family hex, ended at (Unix time)]: their access tokens are refused.
+    # On the user, so checking it costs nothing beyond loading the (cached) user.
+    ended_logins = models.JSONField(default=list, blank=True, editable=False)
+
+    # Set by keneyapp.accounts.api_users on the user an access token is checked against.
+    access_fingerprint: str
+    revoked_login_families: frozenset[str]
 
     class Meta:
         ordering = ["username"]

@@ -12,7 +12,7 @@ changes is that every process sees it on its next request, and that open websock
   when it no longer holds: messaging/consumers.py).
 - Every save or delete of a User, and every save of a clinic, calls it (receivers below: they catch
   the admin, manage.py changepassword, the API and a shell alike). Logout and a replayed refresh
-  token call it with the login's family.
+  token record the login's family on the user (User.ended_logins), a save like any other.
 """
 
 from django.db import transaction
@@ -25,49 +25,47 @@ from keneyapp.core.events import notify_consumers_on_commit, user_group
 
 # The channel-layer message type the websocket consumer handles (its `session_recheck` method).
 SESSION_RECHECK = "session.recheck"
+CLINIC_BEFORE_SAVE = "_clinic_before_save"
 
 
-def sessions_changed(user_ids, *, family: str | None = None, also_clinic_id: int | None = None) -> None:
+def sessions_changed(user_ids, *, also_clinic_id: int | None = None) -> None:
     """Make every process re-read these users on their next request, and their open sockets check
-    their tokens again (only the sockets of login `family`, when given). A user's sockets sit in
-    their clinic's groups: `also_clinic_id` names the clinic a user was just moved from."""
+    their tokens again. A user's sockets sit in their clinic's groups: `also_clinic_id` names the
+    clinic a user was just moved from."""
     users = list(User.objects.filter(pk__in=list(user_ids)).values_list("pk", "tenant_id"))
     forget_api_users([pk for pk, _ in users])
     transaction.on_commit(lambda: forget_api_users([pk for pk, _ in users]))
-    message = {"type": SESSION_RECHECK, "family": family}
     for pk, tenant_id in users:
-        for clinic in {tenant_id, also_clinic_id} - {None}:
-            notify_consumers_on_commit(group=user_group(clinic, pk), message=message)
+        for clinic in {tenant_id, also_clinic_id}:
+            if clinic is not None:
+                notify_consumers_on_commit(group=user_group(clinic, pk), message={"type": SESSION_RECHECK})
 
 
-def _only_last_login(update_fields) -> bool:
-    # Nothing a login rests on: Django saves last_login at every admin login.
-    return update_fields is not None and set(update_fields) <= {"last_login"}
+def _may_move_clinic(update_fields) -> bool:
+    return update_fields is None or "tenant" in update_fields or "tenant_id" in update_fields
 
 
 @receiver(pre_save, sender=User, dispatch_uid="keneyapp.accounts.revocation.user_saving")
 def _user_saving(sender, instance: User, update_fields=None, **kwargs) -> None:
     # The clinic the user belongs to before this save: their open sockets are in its groups.
-    if instance.pk is None or _only_last_login(update_fields):
-        return
-    instance._clinic_before_save = (
-        User.objects.filter(pk=instance.pk).values_list("tenant_id", flat=True).first()
-    )
+    if instance.pk is not None and _may_move_clinic(update_fields):
+        before = User.objects.filter(pk=instance.pk).values_list("tenant_id", flat=True).first()
+        setattr(instance, CLINIC_BEFORE_SAVE, before)
 
 
 @receiver(post_save, sender=User, dispatch_uid="keneyapp.accounts.revocation.user_saved")
 def _user_saved(sender, instance: User, created: bool, update_fields=None, **kwargs) -> None:
-    if created or _only_last_login(update_fields):
-        return
-    sessions_changed([instance.pk], also_clinic_id=getattr(instance, "_clinic_before_save", None))
+    if created or (update_fields is not None and set(update_fields) <= {"last_login"}):
+        return  # nothing a login rests on (Django saves last_login at every admin login)
+    sessions_changed([instance.pk], also_clinic_id=getattr(instance, CLINIC_BEFORE_SAVE, None))
 
 
 @receiver(post_delete, sender=User, dispatch_uid="keneyapp.accounts.revocation.user_deleted")
 def _user_deleted(sender, instance: User, **kwargs) -> None:
     forget_api_users([instance.pk])
     if instance.tenant_id is not None:
-        message = {"type": SESSION_RECHECK, "family": None}
-        notify_consumers_on_commit(group=user_group(instance.tenant_id, instance.pk), message=message)
+        group = user_group(instance.tenant_id, instance.pk)
+        notify_consumers_on_commit(group=group, message={"type": SESSION_RECHECK})
 
 
 @receiver(post_save, sender=Tenant, dispatch_uid="keneyapp.accounts.revocation.clinic_saved")

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from keneyapp.accounts import revocation, tokens
+from keneyapp.accounts import tokens
 from keneyapp.accounts.models import RefreshToken, Tenant, User
 from keneyapp.accounts.roles import Role
 
@@ -118,10 +118,17 @@ def _rotate_refresh_token(token_hash: str) -> TokenPair | None:
 
 
 def _revoke_family(family: uuid.UUID, when, *, user_id: int) -> None:
-    """End a login: its refresh tokens, its access tokens (their `fam` claim is checked against the
-    user's recently revoked families, keneyapp/accounts/api_users.py) and its open websockets."""
+    """End a login: its refresh tokens, and its access tokens and open websockets (the family is
+    recorded on the user, whose save keneyapp/accounts/revocation.py announces)."""
     RefreshToken.objects.filter(family=family, revoked_at__isnull=True).update(revoked_at=when)
-    revocation.sessions_changed([user_id], family=family.hex)
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user_id)  # two logouts at once: both kept
+        horizon = when.timestamp() - settings.ACCESS_TOKEN_TTL_SECONDS - 60
+        still_relevant = [
+            entry for entry in user.ended_logins if entry[1] >= horizon and entry[0] != family.hex
+        ]
+        user.ended_logins = [*still_relevant, [family.hex, when.timestamp()]]
+        user.save(update_fields=["ended_logins"])
 
 
 def auth_logout(*, user: User, refresh_token: str, access_family: str | None = None) -> None:
