@@ -193,8 +193,6 @@ class AvailabilityApi(AppointmentAccessMixin, ClinicApiView):
             duration=timedelta(minutes=query["duration"]),
             zone=zone,
         )
-        if slots is None:
-            raise ValidationError({"provider_id": ["No such doctor or nurse in this clinic."]})
         return Response(
             {
                 "provider_id": query["provider_id"],

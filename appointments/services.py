@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -24,7 +24,7 @@ from keneyapp.accounts.roles import role_can
 from keneyapp.core.caching import bump_on_commit, clinic_namespace
 from keneyapp.core.errors import ConflictError
 from keneyapp.core.events import publish_on_commit, staff_group
-from patients.selectors import patient_get
+from patients.selectors import patient_resolve
 
 NO_OVERLAP_CONSTRAINT = "appointment_provider_no_overlap"
 
@@ -35,20 +35,11 @@ class BookingResult:
     outside_working_hours: bool
 
 
-def _resolve_patient(tenant: Tenant, patient_id: int):
-    patient = patient_get(tenant=tenant, patient_id=patient_id)
-    if patient is None:
-        raise ValidationError({"patient_id": ["No such patient in this clinic."]})
-    return patient
-
-
-def _resolve_provider(tenant: Tenant, provider_id: int | None) -> User | None:
+def _resolve_provider(tenant: Tenant | int, provider_id: int | None) -> User | None:
+    """An appointment may have no provider (None); an id must name a doctor or nurse of the clinic."""
     if provider_id is None:
         return None
-    provider = selectors.clinical_staff_get(tenant=tenant, user_id=provider_id)
-    if provider is None:
-        raise ValidationError({"provider_id": ["No such doctor or nurse in this clinic."]})
-    return provider
+    return selectors.provider_resolve(tenant=tenant, provider_id=provider_id)
 
 
 def _conflict(clash: Appointment, zone: ZoneInfo) -> ConflictError:
@@ -157,7 +148,7 @@ def appointment_book(
     best) but reported, so the screen can flag it."""
     appointment = Appointment(
         tenant=tenant,
-        patient=_resolve_patient(tenant, patient_id),
+        patient=patient_resolve(tenant=tenant, patient_id=patient_id),
         provider=_resolve_provider(tenant, provider_id),
         appointment_date=starts_at,
         duration_minutes=duration_minutes,

@@ -28,7 +28,7 @@ from keneyapp.accounts.permissions import IsClinicStaff, RolePermission
 from keneyapp.core.pagination import page_response, parse_page_request
 from keneyapp.core.serializers import validated_input
 from keneyapp.core.views import ClinicApiView
-from patients.selectors import patient_get, patient_queryset
+from patients.selectors import patient_get, patient_resolve
 
 DOCUMENT_PAGE = inline_serializer(
     "DocumentPage",
@@ -106,8 +106,8 @@ class DocumentListApi(DocumentAccessMixin, ClinicApiView):
         if category is not None and category not in DocumentCategory.values:
             raise ValidationError({"category": [f"One of: {', '.join(DocumentCategory.values)}."]})
         tenant = request.user.tenant
-        if patient_id is not None and not patient_queryset(tenant=tenant).filter(pk=patient_id).exists():
-            raise ValidationError({"patient_id": ["No such patient."]})
+        if patient_id is not None:
+            patient_resolve(tenant=tenant, patient_id=patient_id)
         items, total = selectors.document_page(
             tenant=tenant, patient_id=patient_id, category=category, skip=page.skip, limit=page.limit
         )
@@ -231,9 +231,7 @@ class DocumentDownloadApi(DocumentAccessMixin, ClinicApiView):
         number = _optional_id(request.query_params, "version")
         version = None
         if number is not None and number != document.version:
-            version = selectors.document_version_get(document=document, version=number)
-            if version is None:
-                raise ValidationError({"version": ["No such version of this document."]})
+            version = selectors.document_version_resolve(document=document, version=number)
         return downloads.download_response(
             document=document, user=request.user, through="api", version=version
         )

@@ -24,7 +24,7 @@ from keneyapp.accounts.models import Tenant, User
 from keneyapp.core.caching import bump_on_commit, clinic_namespace
 from keneyapp.core.errors import ConflictError
 from patients.models import Patient
-from patients.selectors import patient_get
+from patients.selectors import patient_resolve
 
 logger = logging.getLogger("keneyapp.documents")
 
@@ -66,13 +66,6 @@ def check_upload(upload: StreamedUpload) -> str:
     return check_file_type(detected=upload.detected_type, declared=upload.declared_type)
 
 
-def _patient_of_clinic(*, tenant: Tenant, patient_id: int) -> Patient:
-    patient = patient_get(tenant=tenant, patient_id=patient_id)
-    if patient is None:  # missing, deleted or another clinic's: the same answer
-        raise ValidationError({"patient_id": [ErrorDetail("No such patient.", code="does_not_exist")]})
-    return patient
-
-
 def _invalidate_dashboard(tenant_id: int) -> None:
     """The dashboard counts documents: make its cached figures miss now and after commit."""
     bump_on_commit(clinic_namespace(tenant_id, "dashboard"))
@@ -83,7 +76,7 @@ def document_upload(
     *, tenant: Tenant, uploaded_by: User, patient_id: int, category: str, title: str, upload: StreamedUpload
 ) -> Document:
     """A new document from a streamed upload (already spooled to disk, hashed and sniffed)."""
-    patient = _patient_of_clinic(tenant=tenant, patient_id=patient_id)
+    patient = patient_resolve(tenant=tenant, patient_id=patient_id)
     content_type = check_upload(upload)
     key = storage.save_file(storage.new_storage_key(tenant.pk), upload, content_type=content_type)
     try:
@@ -161,7 +154,7 @@ def document_presign(
     size: int,
 ) -> tuple[Document, dict]:
     """A pending document and the presigned POST that uploads its bytes straight to storage."""
-    patient = _patient_of_clinic(tenant=tenant, patient_id=patient_id)  # a foreign id: 400 first
+    patient = patient_resolve(tenant=tenant, patient_id=patient_id)  # a foreign id: 400 first
     if not storage.uses_s3():
         raise ConflictError(
             "Direct uploads need S3 storage; use POST /api/v1/documents/upload.",

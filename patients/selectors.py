@@ -3,6 +3,7 @@
 from django.db.models import QuerySet
 
 from keneyapp.accounts.models import Tenant
+from keneyapp.core.resolvers import resolved
 from keneyapp.core.row_counts import row_count
 from keneyapp.core.text import fold_for_search
 from patients.models import Patient
@@ -44,7 +45,7 @@ SEARCH_MAX_LENGTH = 100
 ACTIVE_PATIENTS_COUNTER = "patients.active"
 
 
-def patient_queryset(*, tenant: Tenant) -> QuerySet[Patient]:
+def patient_queryset(*, tenant: Tenant | int) -> QuerySet[Patient]:
     """The clinic's active (not deleted) patients: the starting point of every patient read."""
     return Patient.objects.filter(tenant=tenant, is_deleted=False)
 
@@ -87,8 +88,15 @@ def patient_values(*, tenant: Tenant, patient_id: int, fields: tuple[str, ...]) 
     return patient_queryset(tenant=tenant).filter(pk=patient_id).values(*fields).first()
 
 
-def patient_get(*, tenant: Tenant, patient_id: int) -> Patient | None:
+def patient_get(*, tenant: Tenant | int, patient_id: int) -> Patient | None:
     return patient_queryset(tenant=tenant).filter(pk=patient_id).first()
+
+
+def patient_resolve(*, tenant: Tenant | int, patient_id: int, field: str = "patient_id") -> Patient:
+    """The clinic's active patient an id in a request names, or the 400 naming `field`
+    (keneyapp/core/resolvers.py)."""
+    patient = patient_get(tenant=tenant, patient_id=patient_id)
+    return resolved(patient, field=field, unknown="No such patient in this clinic.")
 
 
 def patient_as_dict(patient: Patient, fields: tuple[str, ...] = PATIENT_FIELDS) -> dict:
