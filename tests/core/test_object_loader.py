@@ -83,6 +83,13 @@ def test_an_object_the_loader_does_not_find_is_404_for_every_role_before_the_rol
     assert [entry[0] for entry in CarelessObjectApi.calls] == ["load"]
 
 
+def test_head_loads_and_checks_the_object_as_get_does(staff_of):
+    response = call(CarelessObjectApi, "head", staff_of(Role.RECEPTIONIST), found="row 7")
+
+    assert response.status_code == 200
+    assert [entry[0] for entry in CarelessObjectApi.calls] == ["load", "get"]
+
+
 def test_an_allowed_role_reaches_the_handler(staff_of):
     response = call(CarelessObjectApi, "delete", staff_of(Role.ADMIN), found="row 7")
 
