@@ -8,6 +8,8 @@ a new method on a view or a new role is in the matrix the moment it exists, and
 - allowed: the answer is anything but 403 (and, on an object of the caller's clinic, but 404);
 - refused: 403 in the API's error shape, and the object is unchanged;
 - an object of another clinic: 404 for every role, allowed or not (no existence oracle).
+
+An appointment's status change also needs the action of its target status; it is in the matrix too.
 """
 
 from collections.abc import Callable
@@ -16,6 +18,8 @@ import pytest
 from django.forms.models import model_to_dict
 from django_scopes import scopes_disabled
 
+from appointments.models import AppointmentStatus
+from appointments.status_rules import action_for_status
 from keneyapp.accounts.permissions import RolePermission
 from keneyapp.accounts.roles import PERMISSIONS, Role, role_can
 from keneyapp.core.views import ClinicApiView
@@ -140,3 +144,24 @@ def test_another_clinics_object_is_404_for_every_role(api, staff_of, other_clini
 
     assert_error(response, 404, code="not_found")
     assert _stored(theirs) == before
+
+
+# A PATCH that changes an appointment's status needs the action of its target status
+# (appointments/status_rules.py), checked by the service: every target, every role, as the table says.
+STATUS_CASES = [(target, role) for target in AppointmentStatus.values for role in Role]
+
+
+@pytest.mark.parametrize(("target", "role"), STATUS_CASES)
+def test_every_role_changes_an_appointments_status_as_the_roles_table_says(api, staff_of, target, role):
+    with scopes_disabled():
+        user = staff_of(role)
+        appointment = AppointmentFactory(tenant=user.tenant)
+    before = _stored(appointment)
+
+    response = api(user).patch(f"/api/v1/appointments/{appointment.pk}", {"status": target}, format="json")
+
+    if role_can(role, action_for_status(target)):
+        assert response.status_code == 200, (target, role, response.content)
+    else:
+        assert_error(response, 403, code="permission_denied")
+        assert _stored(appointment) == before
