@@ -68,17 +68,14 @@ CASES = [
 OBJECT_CASES = [case for case in CASES if case[0] in OBJECTS]
 
 
-def test_every_api_view_is_a_clinic_api_view():
-    """The base view is where the scope is entered and the object loaded and checked."""
-    others = sorted(name for name in api_routes() if not issubclass(_view_class(name), ClinicApiView))
-    assert not others, f"Derive these routes' views from keneyapp.core.views.ClinicApiView: {others}"
-
-
 def test_every_route_and_method_has_a_role_rule():
     problems = []
     for name in STAFF_ROUTES:
         route, entry = api_routes()[name]
         view_class = entry.callback.view_class
+        if not issubclass(view_class, ClinicApiView):
+            problems.append(f"{name}: {view_class.__name__} must derive from ClinicApiView")
+            continue
         checks_roles = RolePermission in view_class.permission_classes
         if name in EVERY_ROLE_ROUTES:
             if checks_roles:

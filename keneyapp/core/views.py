@@ -3,7 +3,7 @@ the object it addresses.
 
 DRF authenticates inside the view (`APIView.initial`), not in middleware, so the scope cannot be
 entered any earlier than here. Every API view of the project derives from `ClinicApiView`
-(tests/test_role_matrix.py walks the URLconf to keep it so).
+(tests/core/test_api_base_view.py walks the URLconf to keep it so).
 """
 
 from contextlib import ExitStack
