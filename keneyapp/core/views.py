@@ -20,9 +20,11 @@ class ClinicApiView(APIView):
     """Runs the handler inside `scope(tenant=<the caller's clinic>)`; on a route of one object, with
     that object loaded and checked first.
 
-    The scope is entered right after authentication and the permission checks, and left when the
-    response is finalised (also after an exception, which DRF turns into a response first). A view
-    open to anonymous callers (login, refresh) enters no scope: it may not touch clinic-owned rows.
+    The scope is entered right after authentication and the permission checks, and left when
+    `dispatch` returns, whatever happened: also after an exception DRF does not turn into a response
+    (a bug, answered by Django's 500 handler), which would otherwise leave the scope set on the
+    thread for its next request. A view open to anonymous callers (login, refresh) enters no scope:
+    it may not touch clinic-owned rows.
 
     A route with `<id:pk>` addresses one object, and its view says how to load it (`load_object`).
     Before any handler runs, the object is loaded inside the scope: None is a 404, whether it is
@@ -69,9 +71,9 @@ class ClinicApiView(APIView):
             self.check_object_permissions(request, loaded)
             self.object = loaded
 
-    def finalize_response(self, request, response, *args, **kwargs):
+    def dispatch(self, request, *args, **kwargs):
         try:
-            return super().finalize_response(request, response, *args, **kwargs)
+            return super().dispatch(request, *args, **kwargs)
         finally:
             clinic_scope = getattr(self, "_clinic_scope", None)
             if clinic_scope is not None:

@@ -120,6 +120,15 @@ def test_a_route_with_pk_whose_view_declares_no_loader_never_reaches_its_handler
     assert ObjectApiWithoutLoader.calls == []
 
 
+def test_an_exception_no_response_answers_still_leaves_the_clinic_scope(doctor):
+    """A bug (here: no loader) reaches Django's 500 handler without a DRF response; the scope the
+    view entered must not stay set on the thread for its next request."""
+    # Kept, as Django's 500 handler and loggers keep it: its traceback holds the view.
+    with pytest.raises(ImproperlyConfigured) as raised:
+        call(ObjectApiWithoutLoader, "get", doctor)
+    assert "tenant" not in get_scope(), raised.value
+
+
 class HandlerWithoutRoleAction(ClinicApiView):
     permission_classes = [IsClinicStaff, RolePermission]
     role_actions = {"GET": "patients.view"}  # and nothing for the DELETE below
