@@ -2,10 +2,10 @@
 
 from datetime import timedelta
 
-from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
 from appointments import selectors, services
@@ -43,12 +43,9 @@ class AppointmentAccessMixin:
     def zone(self, request):
         return clinic_zone(request.user.tenant)
 
-    def load_appointment(self, request, pk: int):
-        appointment = selectors.appointment_get(tenant=request.user.tenant, appointment_id=pk)
-        if appointment is None:
-            raise Http404
-        self.check_object_permissions(request, appointment)
-        return appointment
+    def load_object(self, request, pk: int):
+        """An appointment of the clinic, its patient and provider joined (the routes of one appointment)."""
+        return selectors.appointment_get(tenant=request.user.tenant, appointment_id=pk)
 
     def list_page(self, request, queryset, *, unfiltered_total=None):
         """One page of `queryset` after the list filters; `unfiltered_total()` gives the total
@@ -121,23 +118,23 @@ class AppointmentListApi(AppointmentAccessMixin, ClinicApiView):
 
 
 class AppointmentDetailApi(AppointmentAccessMixin, ClinicApiView):
+    def load_object(self, request, pk: int):
+        if request.method in SAFE_METHODS:  # a read loads its answer, one query of values
+            return selectors.appointment_detail(
+                tenant=request.user.tenant, appointment_id=pk, zone=self.zone(request)
+            )
+        return super().load_object(request, pk)
+
     @extend_schema(operation_id="appointments_retrieve")
     def get(self, request, pk: int):
-        item = selectors.appointment_detail(
-            tenant=request.user.tenant, appointment_id=pk, zone=self.zone(request)
-        )
-        if item is None:
-            raise Http404
-        self.check_object_permissions(request, item)
-        return Response(item)
+        return Response(self.object)
 
     @extend_schema(request=AppointmentUpdateInput)
     def patch(self, request, pk: int):
-        appointment = self.load_appointment(request, pk)
         zone = self.zone(request)
         changes = validated_input(AppointmentUpdateInput, request.data, context={"zone": zone})
         result = services.appointment_update(
-            appointment=appointment, actor=request.user, changes=changes, zone=zone
+            appointment=self.object, actor=request.user, changes=changes, zone=zone
         )
         return booking_response(result, zone)
 
@@ -147,10 +144,9 @@ class AppointmentCancelApi(AppointmentAccessMixin, ClinicApiView):
 
     @extend_schema(request=CancelInput)
     def post(self, request, pk: int):
-        appointment = self.load_appointment(request, pk)
         data = validated_input(CancelInput, request.data)
         appointment = services.appointment_cancel(
-            appointment=appointment, actor=request.user, reason=data["reason"]
+            appointment=self.object, actor=request.user, reason=data["reason"]
         )
         return Response(selectors.appointment_as_api(appointment, self.zone(request)))
 
@@ -160,11 +156,12 @@ class PatientAppointmentsApi(AppointmentAccessMixin, ClinicApiView):
 
     role_actions = {"GET": "appointments.view"}
 
+    def load_object(self, request, pk: int):
+        """The patient's id, once it is known to be an active patient of the clinic."""
+        return pk if patient_queryset(tenant=request.user.tenant).filter(pk=pk).exists() else None
+
     @extend_schema(operation_id="patients_appointments_list", parameters=LIST_PARAMETERS)
     def get(self, request, pk: int):
-        if not patient_queryset(tenant=request.user.tenant).filter(pk=pk).exists():
-            raise Http404
-        self.check_object_permissions(request, None)
         if "patient_id" in request.query_params:
             raise ValidationError({"patient_id": ["The patient is given by the path."]})
         queryset = selectors.appointment_queryset(tenant=request.user.tenant).filter(patient_id=pk)
@@ -196,8 +193,6 @@ class AvailabilityApi(AppointmentAccessMixin, ClinicApiView):
             duration=timedelta(minutes=query["duration"]),
             zone=zone,
         )
-        if slots is None:
-            raise ValidationError({"provider_id": ["No such doctor or nurse in this clinic."]})
         return Response(
             {
                 "provider_id": query["provider_id"],

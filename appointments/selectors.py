@@ -10,6 +10,7 @@ from appointments import availability
 from appointments.models import HOLDS_TIME, Appointment, TimeOff, WorkingHours
 from keneyapp.accounts.models import Tenant, User
 from keneyapp.accounts.roles import CLINICAL_STAFF
+from keneyapp.core.resolvers import resolved
 from keneyapp.core.row_counts import row_count
 
 # Columns the list and detail load, joined in the same query as the patient's and provider's names.
@@ -41,6 +42,7 @@ APPOINTMENT_ORDERINGS = {
     "-appointment_date": ("-appointment_date", "-id"),
 }
 DEFAULT_APPOINTMENT_ORDERING = "appointment_date"
+UNKNOWN_PROVIDER = "No such doctor or nurse in this clinic."
 APPOINTMENTS_COUNTER = "appointments.all"
 # Columns copied as they are (date-times moved to the clinic's zone) after the nested objects.
 _NESTED = ("id", "patient", "provider")
@@ -184,6 +186,13 @@ def clinical_staff_get(*, tenant: Tenant | int, user_id: int) -> User | None:
     return User.objects.filter(pk=user_id, tenant=tenant, role__in=CLINICAL_STAFF, is_active=True).first()
 
 
+def provider_resolve(*, tenant: Tenant | int, provider_id: int, field: str = "provider_id") -> User:
+    """The clinic's active doctor or nurse an id in a request names, or the 400 naming `field`
+    (keneyapp/core/resolvers.py)."""
+    provider = clinical_staff_get(tenant=tenant, user_id=provider_id)
+    return resolved(provider, field=field, unknown=UNKNOWN_PROVIDER)
+
+
 def clinical_staff_weekly_hours(*, tenant: Tenant, provider_id: int) -> list[tuple] | None:
     """A doctor's or nurse's weekly (weekday, start, end) hours, or None if the clinic has no such
     active doctor or nurse: one query (the provider LEFT JOINed to their hours), so checking the
@@ -234,13 +243,16 @@ def provider_busy_intervals(
 
 def provider_availability(
     *, tenant: Tenant, provider_id: int, date_from: date, date_to: date, duration: timedelta, zone: ZoneInfo
-) -> list[availability.Interval] | None:
+) -> list[availability.Interval]:
     """Free slots of `duration` between two dates (inclusive, in the clinic's zone): two queries.
 
-    None when `provider_id` is no active doctor or nurse of the clinic."""
-    hours = clinical_staff_weekly_hours(tenant=tenant, provider_id=provider_id)
-    if hours is None:
-        return None
+    `provider_id` is resolved as `provider_resolve` does, with the same 400, but by the query that
+    reads the hours (no query of its own)."""
+    hours = resolved(
+        clinical_staff_weekly_hours(tenant=tenant, provider_id=provider_id),
+        field="provider_id",
+        unknown=UNKNOWN_PROVIDER,
+    )
     working = availability.working_intervals(hours, date_from, date_to, zone)
     if not working:
         return []

@@ -25,7 +25,7 @@ from keneyapp.core.errors import ConflictError
 from keneyapp.core.events import publish_on_commit, staff_group
 from keneyapp.core.services import apply_changes, update_fields_for
 from keneyapp.core.signals import clinic_data_changed
-from patients.selectors import patient_get
+from patients.selectors import patient_resolve
 
 NO_OVERLAP_CONSTRAINT = "appointment_provider_no_overlap"
 FINAL_STATUSES = (AppointmentStatus.COMPLETED, AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW)
@@ -40,20 +40,11 @@ class BookingResult:
     outside_working_hours: bool
 
 
-def _resolve_patient(tenant: Tenant, patient_id: int):
-    patient = patient_get(tenant=tenant, patient_id=patient_id)
-    if patient is None:
-        raise ValidationError({"patient_id": ["No such patient in this clinic."]})
-    return patient
-
-
 def _resolve_provider(tenant: Tenant | int, provider_id: int | None) -> User | None:
+    """An appointment may have no provider (None); an id must name a doctor or nurse of the clinic."""
     if provider_id is None:
         return None
-    provider = selectors.clinical_staff_get(tenant=tenant, user_id=provider_id)
-    if provider is None:
-        raise ValidationError({"provider_id": ["No such doctor or nurse in this clinic."]})
-    return provider
+    return selectors.provider_resolve(tenant=tenant, provider_id=provider_id)
 
 
 def _conflict(clash: Appointment, zone: ZoneInfo) -> ConflictError:
@@ -170,7 +161,7 @@ def appointment_book(
         _check_role_for_status(status, created_by)
     appointment = Appointment(
         tenant=tenant,
-        patient=_resolve_patient(tenant, patient_id),
+        patient=patient_resolve(tenant=tenant, patient_id=patient_id),
         provider=_resolve_provider(tenant, provider_id),
         appointment_date=starts_at,
         duration_minutes=duration_minutes,
@@ -248,7 +239,7 @@ def appointment_update(
         )
     changed = []
     if "patient_id" in changes and changes["patient_id"] != appointment.patient_id:
-        appointment.patient = _resolve_patient(appointment.tenant, changes["patient_id"])
+        appointment.patient = patient_resolve(tenant=appointment.tenant_id, patient_id=changes["patient_id"])
         changed.append("patient")
     if "provider_id" in changes and changes["provider_id"] != appointment.provider_id:
         appointment.provider = _resolve_provider(appointment.tenant_id, changes["provider_id"])

@@ -6,12 +6,12 @@ chunk by chunk instead of into memory.
 """
 
 from django.conf import settings
-from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
 from documents import downloads, selectors, services
@@ -28,7 +28,7 @@ from keneyapp.accounts.permissions import IsClinicStaff, RolePermission
 from keneyapp.core.pagination import page_response, parse_page_request
 from keneyapp.core.serializers import validated_input
 from keneyapp.core.views import ClinicApiView
-from patients.selectors import patient_get, patient_queryset
+from patients.selectors import patient_get, patient_resolve
 
 DOCUMENT_PAGE = inline_serializer(
     "DocumentPage",
@@ -45,12 +45,18 @@ class DocumentAccessMixin:
     permission_classes = [IsClinicStaff, RolePermission]
     role_actions: dict[str, str] = {}
 
-    def load_document(self, request, pk: int):
-        document = selectors.document_get(tenant=request.user.tenant, document_id=pk)
-        if document is None:
-            raise Http404
-        self.check_object_permissions(request, document)
-        return document
+    def load_object(self, request, pk: int):
+        """A document of the clinic (the routes of one document)."""
+        return selectors.document_get(tenant=request.user.tenant, document_id=pk)
+
+
+class DocumentDetailMixin(DocumentAccessMixin):
+    """Routes whose reads answer with the document's detail row (its versions included)."""
+
+    def load_object(self, request, pk: int):
+        if request.method in SAFE_METHODS:
+            return selectors.document_detail(tenant=request.user.tenant, document_id=pk)
+        return super().load_object(request, pk)
 
 
 class StreamedUploadMixin:
@@ -100,8 +106,8 @@ class DocumentListApi(DocumentAccessMixin, ClinicApiView):
         if category is not None and category not in DocumentCategory.values:
             raise ValidationError({"category": [f"One of: {', '.join(DocumentCategory.values)}."]})
         tenant = request.user.tenant
-        if patient_id is not None and not patient_queryset(tenant=tenant).filter(pk=patient_id).exists():
-            raise ValidationError({"patient_id": ["No such patient."]})
+        if patient_id is not None:
+            patient_resolve(tenant=tenant, patient_id=patient_id, unknown="No such patient.")
         items, total = selectors.document_page(
             tenant=tenant, patient_id=patient_id, category=category, skip=page.skip, limit=page.limit
         )
@@ -169,21 +175,16 @@ class DocumentPresignApi(DocumentAccessMixin, ClinicApiView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-class DocumentDetailApi(DocumentAccessMixin, ClinicApiView):
+class DocumentDetailApi(DocumentDetailMixin, ClinicApiView):
     role_actions = {"GET": "documents.view", "DELETE": "documents.delete"}
 
     @extend_schema(operation_id="documents_retrieve", responses=DocumentOutput)
     def get(self, request, pk: int):
-        row = selectors.document_detail(tenant=request.user.tenant, document_id=pk)
-        if row is None:
-            raise Http404
-        self.check_object_permissions(request, row)
-        return Response(row)
+        return Response(self.object)
 
     @extend_schema(responses={204: None})
     def delete(self, request, pk: int):
-        document = self.load_document(request, pk)
-        services.document_soft_delete(document=document)
+        services.document_soft_delete(document=self.object)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -192,28 +193,24 @@ class DocumentConfirmApi(DocumentAccessMixin, ClinicApiView):
 
     @extend_schema(request=None, responses=DocumentOutput)
     def post(self, request, pk: int):
-        document = self.load_document(request, pk)
-        document = services.document_confirm(document=document)
+        document = services.document_confirm(document=self.object)
         return Response(selectors.document_as_api(document))
 
 
-class DocumentVersionsApi(StreamedUploadMixin, DocumentAccessMixin, ClinicApiView):
+class DocumentVersionsApi(StreamedUploadMixin, DocumentDetailMixin, ClinicApiView):
+    """A new version's document is loaded before the handler reads the body: a 404 costs no upload."""
+
     role_actions = {"GET": "documents.view", "POST": "documents.add"}
 
     @extend_schema(operation_id="documents_versions_list", responses=DocumentOutput(many=True))
     def get(self, request, pk: int):
-        row = selectors.document_detail(tenant=request.user.tenant, document_id=pk)
-        if row is None:
-            raise Http404
-        self.check_object_permissions(request, row)
-        return Response(row["versions"])
+        return Response(self.object["versions"])
 
     @extend_schema(request={"multipart/form-data": DocumentVersionInput}, responses={201: DocumentOutput})
     def post(self, request, pk: int):
-        document = self.load_document(request, pk)  # before the body is read: 404 costs no upload
         data = self.streamed_input(request, DocumentVersionInput)
         document = services.document_add_version(
-            document=document, uploaded_by=request.user, upload=data["file"]
+            document=self.object, uploaded_by=request.user, upload=data["file"]
         )
         return Response(selectors.document_as_api(document), status=status.HTTP_201_CREATED)
 
@@ -230,13 +227,11 @@ class DocumentDownloadApi(DocumentAccessMixin, ClinicApiView):
         description="S3: 302 to a presigned URL valid DOCUMENT_DOWNLOAD_EXPIRY_SECONDS; local: the file.",
     )
     def get(self, request, pk: int):
-        document = self.load_document(request, pk)
+        document = self.object
         number = _optional_id(request.query_params, "version")
         version = None
         if number is not None and number != document.version:
-            version = selectors.document_version_get(document=document, version=number)
-            if version is None:
-                raise ValidationError({"version": ["No such version of this document."]})
+            version = selectors.document_version_resolve(document=document, version=number)
         return downloads.download_response(
             document=document, user=request.user, through="api", version=version
         )
@@ -246,14 +241,13 @@ class PatientReportApi(ClinicApiView):
     permission_classes = [IsClinicStaff, RolePermission]
     role_actions = {"POST": "documents.report"}
 
+    def load_object(self, request, pk: int):
+        return patient_get(tenant=request.user.tenant, patient_id=pk)
+
     @extend_schema(request=None, responses={202: DocumentOutput})
     def post(self, request, pk: int):
-        patient = patient_get(tenant=request.user.tenant, patient_id=pk)
-        if patient is None:
-            raise Http404
-        self.check_object_permissions(request, patient)
         document, _ = services.report_request(
-            tenant=request.user.tenant, requested_by=request.user, patient=patient
+            tenant=request.user.tenant, requested_by=request.user, patient=self.object
         )
         return Response(
             selectors.document_as_api(document),

@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 
 from documents.models import Document, DocumentStatus, DocumentVersion
 from keneyapp.accounts.models import Tenant
+from keneyapp.core.resolvers import resolved
 from keneyapp.core.row_counts import row_count
 
 # What the API answers for a document, in order; built from `.values()` (no instances).
@@ -88,10 +89,11 @@ def document_detail(*, tenant: Tenant, document_id: int) -> dict | None:
     return item
 
 
-def document_version_get(*, document: Document, version: int) -> DocumentVersion | None:
-    return DocumentVersion.objects.filter(
-        tenant=document.tenant_id, document=document, version=version
-    ).first()
+def document_version_resolve(*, document: Document, version: int, field: str = "version") -> DocumentVersion:
+    """The version of `document` a number in a request names, or the 400 naming `field`
+    (keneyapp/core/resolvers.py)."""
+    found = DocumentVersion.objects.filter(tenant=document.tenant_id, document=document, version=version)
+    return resolved(found.first(), field=field, unknown="No such version of this document.")
 
 
 def document_get(*, tenant: Tenant | int, document_id: int) -> Document | None:

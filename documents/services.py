@@ -24,7 +24,7 @@ from keneyapp.accounts.models import Tenant, User
 from keneyapp.core.errors import ConflictError
 from keneyapp.core.signals import clinic_data_changed
 from patients.models import Patient
-from patients.selectors import patient_get
+from patients.selectors import patient_resolve
 
 logger = logging.getLogger("keneyapp.documents")
 
@@ -66,11 +66,8 @@ def check_upload(upload: StreamedUpload) -> str:
     return check_file_type(detected=upload.detected_type, declared=upload.declared_type)
 
 
-def _patient_of_clinic(*, tenant: Tenant, patient_id: int) -> Patient:
-    patient = patient_get(tenant=tenant, patient_id=patient_id)
-    if patient is None:  # missing, deleted or another clinic's: the same answer
-        raise ValidationError({"patient_id": [ErrorDetail("No such patient.", code="does_not_exist")]})
-    return patient
+# The document routes' answer to an unknown patient_id since they exist (kept for their clients).
+UNKNOWN_PATIENT = ErrorDetail("No such patient.", code="does_not_exist")
 
 
 def _announce_documents_changed(tenant_id: int) -> None:
@@ -83,7 +80,7 @@ def document_upload(
     *, tenant: Tenant, uploaded_by: User, patient_id: int, category: str, title: str, upload: StreamedUpload
 ) -> Document:
     """A new document from a streamed upload (already spooled to disk, hashed and sniffed)."""
-    patient = _patient_of_clinic(tenant=tenant, patient_id=patient_id)
+    patient = patient_resolve(tenant=tenant, patient_id=patient_id, unknown=UNKNOWN_PATIENT)
     content_type = check_upload(upload)
     key = storage.save_file(storage.new_storage_key(tenant.pk), upload, content_type=content_type)
     try:
@@ -161,7 +158,8 @@ def document_presign(
     size: int,
 ) -> tuple[Document, dict]:
     """A pending document and the presigned POST that uploads its bytes straight to storage."""
-    patient = _patient_of_clinic(tenant=tenant, patient_id=patient_id)  # a foreign id: 400 first
+    # A foreign id: 400 first.
+    patient = patient_resolve(tenant=tenant, patient_id=patient_id, unknown=UNKNOWN_PATIENT)
     if not storage.uses_s3():
         raise ConflictError(
             "Direct uploads need S3 storage; use POST /api/v1/documents/upload.",

@@ -4,7 +4,6 @@ A message is visible to its sender and its receiver only; to anyone else, in the
 it does not exist (404).
 """
 
-from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
@@ -73,12 +72,12 @@ class MessageListApi(MessageAccessMixin, ClinicApiView):
 
 
 class MessageDetailApi(MessageAccessMixin, ClinicApiView):
+    def load_object(self, request, pk: int):
+        return selectors.message_detail(tenant=request.user.tenant, user=request.user, message_id=pk)
+
     @extend_schema(operation_id="messages_retrieve")
     def get(self, request, pk: int):
-        item = selectors.message_detail(tenant=request.user.tenant, user=request.user, message_id=pk)
-        if item is None:
-            raise Http404
-        self.check_object_permissions(request, item)
+        item = self.object
         services.messages_mark_delivered(receiver=request.user, items=[item])
         return Response(item)
 
@@ -86,13 +85,12 @@ class MessageDetailApi(MessageAccessMixin, ClinicApiView):
 class MessageReadApi(MessageAccessMixin, ClinicApiView):
     role_actions = {"POST": "messages.view"}
 
+    def load_object(self, request, pk: int):
+        return selectors.message_get(tenant=request.user.tenant, user=request.user, message_id=pk)
+
     @extend_schema(operation_id="messages_mark_read", request=None)
     def post(self, request, pk: int):
-        message = selectors.message_get(tenant=request.user.tenant, user=request.user, message_id=pk)
-        if message is None:
-            raise Http404
-        self.check_object_permissions(request, message)
-        message = services.message_mark_read(message=message, reader=request.user)
+        message = services.message_mark_read(message=self.object, reader=request.user)
         return Response(selectors.message_as_api(message.pk))
 
 

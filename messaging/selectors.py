@@ -5,8 +5,8 @@ from django.db.models import Q, QuerySet
 
 from keneyapp.accounts.models import Tenant, User
 from keneyapp.accounts.roles import ALL_STAFF
+from keneyapp.core.resolvers import resolved
 from messaging.models import UNREAD, Message
-from patients.selectors import patient_queryset
 
 BOXES = ("inbox", "sent")
 # Columns a list or detail loads, the sender's, receiver's and patient's names joined in the same
@@ -38,7 +38,7 @@ MESSAGE_COLUMNS = (
 _PLAIN_COLUMNS = ("subject", "body", "status", "is_urgent", "delivered_at", "read_at", "created_at")
 
 
-def message_queryset(*, tenant: Tenant, user: User) -> QuerySet[Message]:
+def message_queryset(*, tenant: Tenant | int, user: User) -> QuerySet[Message]:
     """The clinic's messages the user sent or received: the start of every read."""
     return Message.objects.filter(Q(receiver=user) | Q(sender=user), tenant=tenant)
 
@@ -89,8 +89,17 @@ def message_detail(*, tenant: Tenant, user: User, message_id: int) -> dict | Non
     return None if row is None else message_row_as_api(row)
 
 
-def message_get(*, tenant: Tenant, user: User, message_id: int) -> Message | None:
+def message_get(*, tenant: Tenant | int, user: User, message_id: int) -> Message | None:
     return message_queryset(tenant=tenant, user=user).filter(pk=message_id).first()
+
+
+def message_resolve(
+    *, tenant: Tenant | int, user: User, message_id: int, field: str = "parent_id"
+) -> Message:
+    """A message `user` sent or received that an id in a request names (the only such id is a
+    reply's parent), or the 400 naming `field` (keneyapp/core/resolvers.py)."""
+    message = message_get(tenant=tenant, user=user, message_id=message_id)
+    return resolved(message, field=field, unknown="No such message of yours to reply to.")
 
 
 def message_as_api(message_id: int) -> dict:
@@ -104,13 +113,16 @@ def unread_count(*, tenant: Tenant | int, user: User | int) -> int:
     return Message.objects.filter(UNREAD, tenant=tenant, receiver=user).count()
 
 
-def messaging_staff_get(*, tenant: Tenant, user_id: int) -> User | None:
+def messaging_staff_get(*, tenant: Tenant | int, user_id: int) -> User | None:
     """An active staff member of the clinic who can receive messages."""
     return User.objects.filter(tenant=tenant, pk=user_id, is_active=True, role__in=ALL_STAFF).first()
 
 
-def patient_exists(*, tenant: Tenant, patient_id: int) -> bool:
-    return patient_queryset(tenant=tenant).filter(pk=patient_id).exists()
+def receiver_resolve(*, tenant: Tenant | int, receiver_id: int, field: str = "receiver_id") -> User:
+    """The clinic's active staff member an id in a request names, or the 400 naming `field`
+    (keneyapp/core/resolvers.py)."""
+    receiver = messaging_staff_get(tenant=tenant, user_id=receiver_id)
+    return resolved(receiver, field=field, unknown="No such staff member in this clinic.")
 
 
 def _person(row: dict, prefix: str) -> dict | None:

@@ -21,6 +21,7 @@ from keneyapp.accounts.models import User
 from keneyapp.core.events import publish_many_on_commit, user_group
 from messaging import selectors
 from messaging.models import UNREAD, Message, MessageStatus
+from patients.selectors import patient_resolve
 
 logger = logging.getLogger("keneyapp.messaging")
 
@@ -37,28 +38,10 @@ def _unread_count_event(tenant_id: int, user_id: int):
 
 
 def _resolve_receiver(sender: User, receiver_id: int) -> User:
-    receiver = selectors.messaging_staff_get(tenant=sender.tenant_id, user_id=receiver_id)
-    if receiver is None:
-        raise ValidationError({"receiver_id": ["No such staff member in this clinic."]})
+    receiver = selectors.receiver_resolve(tenant=sender.tenant_id, receiver_id=receiver_id)
     if receiver.pk == sender.pk:
         raise ValidationError({"receiver_id": ["You cannot send a message to yourself."]})
     return receiver
-
-
-def _resolve_parent(sender: User, parent_id: int | None) -> Message | None:
-    if parent_id is None:
-        return None
-    parent = selectors.message_get(tenant=sender.tenant_id, user=sender, message_id=parent_id)
-    if parent is None:
-        raise ValidationError({"parent_id": ["No such message of yours to reply to."]})
-    return parent
-
-
-def _check_patient(sender: User, patient_id: int | None) -> None:
-    if patient_id is not None and not selectors.patient_exists(
-        tenant=sender.tenant_id, patient_id=patient_id
-    ):
-        raise ValidationError({"patient_id": ["No such patient in this clinic."]})
 
 
 def _check_body(body: str) -> None:
@@ -84,13 +67,16 @@ def message_send(
     receiver's screens (message.created, unread.count) and, if urgent, queue the email."""
     _check_body(body)
     receiver = _resolve_receiver(sender, receiver_id)
-    parent = _resolve_parent(sender, parent_id)
-    _check_patient(sender, patient_id)
+    tenant_id = sender.tenant_id
+    parent = None
+    if parent_id is not None:
+        parent = selectors.message_resolve(tenant=tenant_id, user=sender, message_id=parent_id)
+    patient = None if patient_id is None else patient_resolve(tenant=tenant_id, patient_id=patient_id)
     message = Message.objects.create(
         tenant_id=sender.tenant_id,
         sender_id=sender.pk,
         receiver=receiver,
-        patient_id=patient_id,
+        patient=patient,
         parent=parent,
         thread_id=parent.thread_id if parent is not None else None,
         subject=subject,

@@ -3,6 +3,7 @@
 from django.db.models import QuerySet
 
 from keneyapp.accounts.models import Tenant
+from keneyapp.core.resolvers import resolved
 from keneyapp.core.row_counts import row_count
 from keneyapp.core.text import fold_for_search
 from patients.models import Patient
@@ -87,8 +88,21 @@ def patient_values(*, tenant: Tenant, patient_id: int, fields: tuple[str, ...]) 
     return patient_queryset(tenant=tenant).filter(pk=patient_id).values(*fields).first()
 
 
-def patient_get(*, tenant: Tenant, patient_id: int) -> Patient | None:
+def patient_get(*, tenant: Tenant | int, patient_id: int) -> Patient | None:
     return patient_queryset(tenant=tenant).filter(pk=patient_id).first()
+
+
+UNKNOWN_PATIENT = "No such patient in this clinic."
+
+
+def patient_resolve(
+    *, tenant: Tenant | int, patient_id: int, field: str = "patient_id", unknown: str = UNKNOWN_PATIENT
+) -> Patient:
+    """The clinic's active patient an id in a request names, or the 400 naming `field`
+    (keneyapp/core/resolvers.py). `unknown` is for the document routes only, whose answer
+    predates this one and stays byte-identical for their clients."""
+    patient = patient_get(tenant=tenant, patient_id=patient_id)
+    return resolved(patient, field=field, unknown=unknown)
 
 
 def patient_as_dict(patient: Patient, fields: tuple[str, ...] = PATIENT_FIELDS) -> dict:

@@ -1,7 +1,13 @@
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ImproperlyConfigured
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 
 from keneyapp.accounts.roles import role_can
+
+if TYPE_CHECKING:
+    from keneyapp.core.views import ClinicApiView
 
 
 class IsClinicStaff(BasePermission):
@@ -19,25 +25,40 @@ class IsClinicStaff(BasePermission):
 class RolePermission(BasePermission):
     """Checks the view's `role_actions` ({HTTP method: action}) against the roles table.
 
-    Views that act on one object (a URL with `pk`) are checked only once the object is loaded
-    (`check_object_permissions`), so an object of another clinic is 404, never 403.
+    On a route of one object the check waits for the object: ClinicApiView.initial loads it and
+    calls `check_object_permissions` before any handler runs, so an object of another clinic is
+    404, never 403, whatever the role. Every method a view handles must name its action: a
+    handler without one is a configuration error, never an open door.
     """
 
     def has_permission(self, request, view) -> bool:
-        if "pk" in view.kwargs:
-            return True
-        return self._allowed(request, view)
+        clinic_view = _clinic_api_view(view)
+        if clinic_view.addresses_object(request):
+            return True  # checked on the loaded object, before the handler (see the class docstring)
+        return self._allowed(request, clinic_view)
 
     def has_object_permission(self, request, view, obj) -> bool:
-        return self._allowed(request, view)
+        return self._allowed(request, _clinic_api_view(view))
 
     @staticmethod
-    def _allowed(request, view) -> bool:
+    def _allowed(request, view: "ClinicApiView") -> bool:
         method = "GET" if request.method == "HEAD" else request.method
-        action = view.role_actions.get(method)
+        role_actions: dict[str, str] = getattr(view, "role_actions", {})
+        action = role_actions.get(method)
         if action is None:
-            # OPTIONS, or a method the view does not handle: DRF answers it (metadata or 405).
-            return True
+            if view.handles(method):
+                raise ImproperlyConfigured(f"{type(view).__name__}.role_actions names no action for {method}")
+            return True  # OPTIONS, or a method the view does not handle: DRF answers (metadata, 405)
         if not role_can(request.user.role, action):
             raise PermissionDenied(f"Your role ({request.user.role}) may not {action.replace('.', ' ')}.")
         return True
+
+
+def _clinic_api_view(view) -> "ClinicApiView":
+    # Imported here: DRF imports this module (a default permission class) while rest_framework.views,
+    # which keneyapp.core.views imports, is still loading.
+    from keneyapp.core.views import ClinicApiView
+
+    if not isinstance(view, ClinicApiView):
+        raise ImproperlyConfigured(f"{type(view).__name__} uses RolePermission but is no ClinicApiView")
+    return view
