@@ -1,6 +1,7 @@
 """Reads of patients. Every function takes the clinic; nothing here can see another clinic."""
 
 from django.db.models import QuerySet
+from rest_framework.exceptions import ErrorDetail
 
 from keneyapp.accounts.models import Tenant
 from keneyapp.core.resolvers import resolved
@@ -96,7 +97,11 @@ UNKNOWN_PATIENT = "No such patient in this clinic."
 
 
 def patient_resolve(
-    *, tenant: Tenant | int, patient_id: int, field: str = "patient_id", unknown: str = UNKNOWN_PATIENT
+    *,
+    tenant: Tenant | int,
+    patient_id: int,
+    field: str = "patient_id",
+    unknown: str | ErrorDetail = UNKNOWN_PATIENT,
 ) -> Patient:
     """The clinic's active patient an id in a request names, or the 400 naming `field`
     (keneyapp/core/resolvers.py). `unknown` is for the document routes only, whose answer

@@ -23,6 +23,13 @@ UNKNOWN = {
     "parent_id": "No such message of yours to reply to.",
     "version": "No such version of this document.",
 }
+# The document routes answered an unknown patient this way before the resolvers existed; their
+# clients keep the same body (issue 11: no answer changes).
+LEGACY = {
+    ("patient_id", "POST /documents/upload"): {"code": "does_not_exist", "message": "No such patient."},
+    ("patient_id", "POST /documents/presign"): {"code": "does_not_exist", "message": "No such patient."},
+    ("patient_id", "GET /documents"): {"code": "invalid", "message": "No such patient."},
+}
 MISSING_ID = 987_654_321
 
 # Ids that name no row the caller (our doctor) may use, per field: name -> make(caller, other clinic).
@@ -211,5 +218,5 @@ def test_an_id_naming_no_row_of_ours_is_the_one_400_of_its_field(
         "status": 400,
         "code": "validation_error",
         "detail": "Invalid input.",
-        "fields": {field: [{"code": "invalid", "message": UNKNOWN[field]}]},
+        "fields": {field: [LEGACY.get((field, route), {"code": "invalid", "message": UNKNOWN[field]})]},
     }

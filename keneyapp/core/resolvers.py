@@ -16,12 +16,20 @@ anything is written.
 from typing import TypeVar
 
 from django.core.exceptions import ValidationError
+from rest_framework.exceptions import ErrorDetail
+from rest_framework.exceptions import ValidationError as DRFValidationError
 
 Row = TypeVar("Row")
 
 
-def resolved(row: Row | None, *, field: str, unknown: str) -> Row:
-    """`row`, what a resolver's query found for the id in `field`; None is the 400 naming `field`."""
+def resolved(row: Row | None, *, field: str, unknown: str | ErrorDetail) -> Row:
+    """`row`, what a resolver's query found for the id in `field`; None is the 400 naming `field`.
+
+    An `unknown` that is a DRF ErrorDetail keeps its own code in the answer (the document routes'
+    answer predates the resolvers); a plain message gets the code every other field has, "invalid".
+    """
     if row is None:
+        if isinstance(unknown, ErrorDetail):
+            raise DRFValidationError({field: [unknown]})
         raise ValidationError({field: [unknown]})
     return row
