@@ -225,6 +225,7 @@ CELERY_TASK_ROUTES = {
     "dashboard.warm_dashboard_cache": {"queue": "low"},
     "documents.generate_report": {"queue": "default"},
     "documents.cleanup_old_files": {"queue": "low"},
+    "documents.sweep_stale_reports": {"queue": "low"},
     "messaging.send_urgent_notification": {"queue": "high"},
 }
 CELERY_TIMEZONE = "UTC"
@@ -399,6 +400,10 @@ DOCUMENT_ALLOWED_TYPES = env_list(
 )
 DOCUMENT_PRESIGN_EXPIRY_SECONDS = env_int("DOCUMENT_PRESIGN_EXPIRY_SECONDS", 15 * 60)
 DOCUMENT_DOWNLOAD_EXPIRY_SECONDS = env_int("DOCUMENT_DOWNLOAD_EXPIRY_SECONDS", 60)
+# A patient summary report still pending this long after it was queued is queued again (by the
+# documents.sweep_stale_reports beat task, or when someone asks for it): its queueing may have been
+# lost to a broker outage. Far longer than a rendering (well under a second) plus a busy queue.
+REPORT_STALE_AFTER_SECONDS = env_int("REPORT_STALE_AFTER_SECONDS", 10 * 60)
 if S3_BUCKET:
     STORAGES["documents"] = {
         "BACKEND": "documents.storage.DocumentS3Storage",  # django-storages S3Storage, streamed

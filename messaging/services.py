@@ -8,7 +8,6 @@ row, and only that one sends the events, so a read is never announced twice and 
 (always counted from the database, never kept as a counter) cannot drift.
 """
 
-import logging
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -19,10 +18,9 @@ from django.utils import timezone
 
 from keneyapp.accounts.models import User
 from keneyapp.core.events import publish_many_on_commit, user_group
+from keneyapp.core.tasks import queue_task
 from messaging import selectors
 from messaging.models import UNREAD, Message, MessageStatus
-
-logger = logging.getLogger("keneyapp.messaging")
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,18 +107,8 @@ def message_send(
         ]
     )
     if is_urgent:
-        transaction.on_commit(lambda: _queue_urgent_notification(message.pk))
+        queue_task("messaging.send_urgent_notification", clinic_id=sender.tenant_id, message_id=message.pk)
     return SentMessage(message, item)
-
-
-def _queue_urgent_notification(message_id: int) -> None:
-    from messaging.tasks import send_urgent_notification
-
-    try:
-        send_urgent_notification.delay(message_id)
-    except Exception:
-        # The message is committed; a broker outage must not turn the send into an error.
-        logger.exception("could not queue the urgent notification of message %s", message_id)
 
 
 def _announce_read(*, tenant_id: int, reader_id: int, read: list[tuple[int, int]], read_at) -> None:
