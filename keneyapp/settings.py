@@ -239,6 +239,10 @@ CHANNELS_REDIS_URL = env_str("CHANNELS_REDIS_URL") or REDIS_URL
 # events in Redis, then further events to it are dropped (it catches up from the API). 500 covers
 # a burst of 250 messages (two events each) to one person without a drop.
 CHANNEL_LAYER_CAPACITY = env_int("CHANNEL_LAYER_CAPACITY", 500)
+# Check every event against its declared shape, and serialise it, when it is published
+# (keneyapp/core/events.py): a mistake raises. On in the tests; off in production, where a
+# mistake is logged and the event dropped (the database is the record).
+LIVE_EVENTS_STRICT = env_bool("LIVE_EVENTS_STRICT", False)
 # An event not picked up within this many seconds is dropped: a stale notification is worthless
 # (the database is the record) and must not pile up in Redis.
 CHANNEL_LAYER_EXPIRY_SECONDS = env_int("CHANNEL_LAYER_EXPIRY_SECONDS", 60)

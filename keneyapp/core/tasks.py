@@ -28,7 +28,7 @@ import logging
 from typing import Any
 
 import redis.exceptions
-from celery import Task, current_app
+from celery import Task, current_app  # type: ignore[import-untyped]
 from django.db import transaction
 from django_scopes import scope
 from kombu.exceptions import OperationalError
