@@ -139,13 +139,12 @@ def publish_on_commit(*, group: str, event: EventOrFactory) -> None:
 
 def publish_many_on_commit(deliveries: list[tuple[str, EventOrFactory]]) -> None:
     """Several events, sent in order in one round of the channel layer after commit."""
-    if not deliveries:
-        return
     if settings.LIVE_EVENTS_STRICT:
         for _, event in deliveries:
             if not callable(event):  # a factory's event is checked when it is computed
                 check_event(event)
-    transaction.on_commit(lambda: publish_now(deliveries))
+    if deliveries:
+        transaction.on_commit(lambda: publish_now(deliveries))
 
 
 def publish_now(deliveries: list[tuple[str, EventOrFactory]]) -> None:
