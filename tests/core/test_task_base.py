@@ -1,10 +1,12 @@
 """The project task base (keneyapp.core.tasks): every task uses it; queued after commit; a broker
 that cannot be reached is logged, never raised; clinic tasks run in their clinic's scope."""
 
+import ast
 import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from django.db import transaction
@@ -152,3 +154,54 @@ def test_a_clinic_task_given_another_clinics_id_finds_nothing(doctor, nurse, oth
     )
 
     assert result.get() == "skipped"
+
+
+# --- one way to queue, one direction of imports -------------------------------------------------
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def project_modules(name: str) -> list[Path]:
+    skipped = {".venv", "tests", "migrations", "node_modules"}
+    return [path for path in PROJECT.rglob(name) if not skipped & set(path.relative_to(PROJECT).parts)]
+
+
+def imported_modules(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+    return names
+
+
+def test_no_services_module_imports_its_tasks_module():
+    # Tasks call services; a service queues a task by name (keneyapp.core.tasks.queue_task).
+    pairs = [path for path in project_modules("services.py") if (path.parent / "tasks.py").exists()]
+    assert len(pairs) >= 2  # documents and messaging
+    offenders = []
+    for services in pairs:
+        package = ".".join(services.parent.relative_to(PROJECT).parts)
+        if f"{package}.tasks" in imported_modules(services):
+            offenders.append(str(services.relative_to(PROJECT)))
+    assert offenders == []
+
+
+def test_no_code_queues_a_task_in_its_own_on_commit_callback():
+    # The task base defers to the commit already: a hand-written on_commit(lambda: t.delay()) is
+    # a second way of doing it, which the next reader copies.
+    offenders = []
+    for path in project_modules("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            called = getattr(node, "func", None)
+            is_on_commit = isinstance(node, ast.Call) and "on_commit" in (
+                getattr(called, "attr", None),
+                getattr(called, "id", None),
+            )
+            if is_on_commit and any(
+                isinstance(inner, ast.Attribute) and inner.attr in ("delay", "apply_async")
+                for argument in node.args
+                for inner in ast.walk(argument)
+            ):
+                offenders.append(f"{path.relative_to(PROJECT)}:{node.lineno}")
+    assert offenders == []
