@@ -118,13 +118,18 @@ def pending_report(*, tenant: Tenant | int, patient_id: int) -> Document | None:
 
 
 def stale_pending_reports(*, updated_before) -> QuerySet[Document]:
-    """Pending summary reports last queued before `updated_before`, across clinics (the sweep)."""
-    return Document.objects.filter(
-        category=DocumentCategory.REPORT,
-        status=DocumentStatus.PENDING,
-        is_deleted=False,
-        updated_at__lt=updated_before,
-    ).order_by("updated_at")
+    """Pending summary reports last queued before `updated_before`, across clinics (the sweep):
+    their ids only (the partial unique index of pending reports holds exactly these rows)."""
+    return (
+        Document.objects.filter(
+            category=DocumentCategory.REPORT,
+            status=DocumentStatus.PENDING,
+            is_deleted=False,
+            updated_at__lt=updated_before,
+        )
+        .only("pk", "tenant_id", "patient_id")
+        .order_by("updated_at")
+    )
 
 
 def expired_pending_uploads(*, now, limit: int = 500) -> QuerySet[Document]:

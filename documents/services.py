@@ -357,7 +357,7 @@ def reports_requeue_stale(*, now: datetime | None = None) -> int:
     work; the caller disables scopes). Returns how many were queued."""
     now = now or timezone.now()
     stale_before = now - timedelta(seconds=settings.REPORT_STALE_AFTER_SECONDS)
-    stale = selectors.stale_pending_reports(updated_before=stale_before).only("pk", "tenant_id", "patient_id")
+    stale = list(selectors.stale_pending_reports(updated_before=stale_before))  # read all, then claim
     return sum(report_requeue_if_stale(document=document, now=now) for document in stale)
 
 

@@ -97,11 +97,9 @@ def _mismatches(value: Any, annotation: Any, *, path: str) -> list[str]:
         return problems
     origin = get_origin(annotation)
     if origin is Literal:
-        return (
-            []
-            if value in get_args(annotation)
-            else [f"{path}: {value!r} is not one of {get_args(annotation)}"]
-        )
+        if value in get_args(annotation):
+            return []
+        return [f"{path}: {value!r} is not one of {get_args(annotation)}"]
     if origin in (Union, types.UnionType):
         options = get_args(annotation)
         if any(not _mismatches(value, option, path=path) for option in options):
