@@ -6,7 +6,9 @@
   nothing; outside a transaction they queue at once. (As pretix's TransactionAwareTask.)
 - A broker that cannot be reached is logged, never raised: the caller's change is committed
   already, and a 500 would tell the client it failed. Work that such a loss could strand has a
-  periodic sweep that queues it again (documents.sweep_stale_reports).
+  periodic sweep that queues it again (documents.sweep_stale_reports). Without a broker (eager
+  tasks, the embedded defaults) the task runs in the caller's process, and its failure is logged
+  the same way.
 
 `ClinicTask` (`@shared_task(base=ClinicTask)`) is for work on one clinic's rows: it is called with
 the keyword argument `clinic_id` and runs its body inside `django_scopes.scope(tenant=clinic_id)`,
@@ -65,6 +67,13 @@ class ProjectTask(Task):
                 "could not queue task %s (args=%r, kwargs=%r); the broker is unreachable",
                 self.name, args, kwargs,
             )  # fmt: skip
+            return None
+        except Exception:
+            if not self.app.conf.task_always_eager:
+                raise
+            # Without a broker the task ran here, in the caller's process, standing in for a
+            # worker: its failure is the worker's to log, never the (committed) caller's error.
+            logger.exception("task %s (args=%r, kwargs=%r) failed", self.name, args, kwargs)
             return None
 
 

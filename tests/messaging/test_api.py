@@ -260,6 +260,24 @@ def test_an_urgent_message_sent_while_the_broker_refuses_connections_is_stored_a
     assert "could not queue task messaging.send_urgent_notification" in caplog.text
 
 
+def test_an_urgent_message_whose_email_fails_without_a_broker_is_stored_and_answered(
+    api, doctor, nurse, django_capture_on_commit_callbacks, monkeypatch, caplog
+):
+    from keneyapp.celery import app as celery_app
+    from messaging import tasks
+
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)  # the embedded defaults
+    monkeypatch.setattr(
+        tasks, "send_mail", lambda *args, **kwargs: (_ for _ in ()).throw(OSError("SMTP down"))
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = send(api(doctor), nurse, "Come now", is_urgent=True)
+
+    assert response.status_code == 201
+    assert "task messaging.send_urgent_notification" in caplog.text and "failed" in caplog.text
+
+
 def test_an_urgent_message_read_first_is_not_emailed(api, doctor, nurse, settings):
     from messaging.tasks import send_urgent_notification
 
