@@ -29,6 +29,13 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _live_events_checked_when_published(settings):
+    # An event that does not match its declared shape, or cannot be serialised, fails the test
+    # (keneyapp/core/events.py) instead of becoming a log line.
+    settings.LIVE_EVENTS_STRICT = True
+
+
+@pytest.fixture(autouse=True)
 def _static_files_without_collectstatic(settings):
     # Production serves hashed files from collectstatic's manifest; tests render the admin
     # without running collectstatic first.

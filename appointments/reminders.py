@@ -5,9 +5,13 @@ one transaction that also marks what it sent, so a second worker running at the 
 the rows the first holds, and once the first commits those rows no longer match "not yet
 reminded". On SQLite (no row locks) the IMMEDIATE transaction serialises the two runs instead.
 An email that fails to send is not marked and is tried again on the next run.
+
+Clinic scope: selecting what is due spans clinics (one run serves them all), so it runs with
+scopes disabled; each clinic's reminders are then sent inside that clinic's scope.
 """
 
 import logging
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,6 +19,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.utils import timezone
+from django_scopes import scope, scopes_disabled
 
 from appointments.models import REMINDABLE_STATUSES, Appointment
 from keneyapp.core.clinic_time import clinic_zone
@@ -30,10 +35,12 @@ class ReminderRun:
     chunks: int
 
 
-def due_reminder_ids(*, now: datetime, window: timedelta) -> list[int]:
+def due_reminder_ids(*, now: datetime, window: timedelta) -> dict[int, list[int]]:
     """Ids of appointments starting within the window, not yet reminded, whose patient has an
-    email and is not deleted (served by the partial index idx_appointment_date)."""
-    return list(
+    email and is not deleted (served by the partial index idx_appointment_date), by clinic id,
+    soonest first. Reads every clinic: the caller disables scopes."""
+    due: dict[int, list[int]] = defaultdict(list)
+    rows = (
         Appointment.objects.filter(
             appointment_date__gte=now,
             appointment_date__lt=now + window,
@@ -44,8 +51,11 @@ def due_reminder_ids(*, now: datetime, window: timedelta) -> list[int]:
         )
         .exclude(patient__email="")
         .order_by("appointment_date")
-        .values_list("id", flat=True)
+        .values_list("tenant_id", "id")
     )
+    for tenant_id, appointment_id in rows:
+        due[tenant_id].append(appointment_id)
+    return due
 
 
 def reminder_message(appointment: Appointment) -> EmailMessage:
@@ -69,7 +79,8 @@ def reminder_message(appointment: Appointment) -> EmailMessage:
 @transaction.atomic
 def send_reminder_chunk(ids: list[int], *, now: datetime) -> tuple[int, int]:
     """Remind the given appointments that are still due: one query to read them (patient,
-    provider and clinic joined), one to mark those sent. Returns (sent, failed)."""
+    provider and clinic joined), one to mark those sent. Returns (sent, failed). Runs inside the
+    appointments' clinic scope."""
     due = list(
         Appointment.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("patient", "provider", "tenant")
@@ -94,11 +105,14 @@ def send_reminder_chunk(ids: list[int], *, now: datetime) -> tuple[int, int]:
 
 def send_due_reminders(*, now: datetime | None = None) -> ReminderRun:
     now = now or timezone.now()
-    ids = due_reminder_ids(now=now, window=timedelta(hours=settings.REMINDER_WINDOW_HOURS))
+    with scopes_disabled():  # what is due, in every clinic: the one cross-clinic read of a run
+        due = due_reminder_ids(now=now, window=timedelta(hours=settings.REMINDER_WINDOW_HOURS))
     sent = failed = chunks = 0
-    for start in range(0, len(ids), CHUNK_SIZE):
-        chunk_sent, chunk_failed = send_reminder_chunk(ids[start : start + CHUNK_SIZE], now=now)
-        sent, failed, chunks = sent + chunk_sent, failed + chunk_failed, chunks + 1
-    if ids:
+    for tenant_id, ids in due.items():
+        with scope(tenant=tenant_id):
+            for start in range(0, len(ids), CHUNK_SIZE):
+                chunk_sent, chunk_failed = send_reminder_chunk(ids[start : start + CHUNK_SIZE], now=now)
+                sent, failed, chunks = sent + chunk_sent, failed + chunk_failed, chunks + 1
+    if due:
         logger.info("reminders: %s sent, %s failed, in %s chunk(s)", sent, failed, chunks)
     return ReminderRun(sent=sent, failed=failed, chunks=chunks)

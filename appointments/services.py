@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from appointments import selectors
+from appointments import events, selectors
 from appointments.models import Appointment, AppointmentStatus, TimeOff, WorkingHours
 from appointments.status_rules import action_for_status, can_transition
 from keneyapp.accounts.models import Tenant, User
@@ -100,21 +100,10 @@ def _save_holding_time(appointment: Appointment, zone: ZoneInfo, **save_kwargs) 
         raise _conflict(clash, zone) from None
 
 
-def _announce(appointment: Appointment, event_type: str) -> None:
+def _announce(appointment: Appointment, event_type: events.AppointmentEventType) -> None:
     """Tell the clinic's open screens (calendars) after commit; they fetch details from the API."""
     publish_on_commit(
-        group=staff_group(appointment.tenant_id),
-        event={
-            "type": event_type,
-            "appointment": {
-                "id": appointment.pk,
-                "patient_id": appointment.patient_id,
-                "provider_id": appointment.provider_id,
-                "appointment_date": appointment.appointment_date.isoformat(),
-                "ends_at": appointment.ends_at.isoformat(),
-                "status": appointment.status,
-            },
-        },
+        group=staff_group(appointment.tenant_id), event=events.appointment_changed(appointment, event_type)
     )
 
 

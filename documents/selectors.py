@@ -5,7 +5,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from documents.models import Document, DocumentStatus, DocumentVersion
+from documents.models import Document, DocumentCategory, DocumentStatus, DocumentVersion
 from keneyapp.accounts.models import Tenant
 from keneyapp.core.resolvers import resolved
 from keneyapp.core.row_counts import row_count
@@ -117,8 +117,23 @@ def patient_documents_for_report(*, tenant: Tenant | int, patient_id: int) -> li
 def pending_report(*, tenant: Tenant | int, patient_id: int) -> Document | None:
     return (
         document_queryset(tenant=tenant)
-        .filter(patient_id=patient_id, category="report", status=DocumentStatus.PENDING)
+        .filter(patient_id=patient_id, category=DocumentCategory.REPORT, status=DocumentStatus.PENDING)
         .first()
+    )
+
+
+def stale_pending_reports(*, updated_before) -> QuerySet[Document]:
+    """Pending summary reports last queued before `updated_before`, across clinics (the sweep):
+    their ids only (the partial unique index of pending reports holds exactly these rows)."""
+    return (
+        Document.objects.filter(
+            category=DocumentCategory.REPORT,
+            status=DocumentStatus.PENDING,
+            is_deleted=False,
+            updated_at__lt=updated_before,
+        )
+        .only("pk", "tenant_id", "patient_id")
+        .order_by("updated_at")
     )
 
 

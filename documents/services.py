@@ -9,7 +9,7 @@ a row pointing at nothing).
 import hashlib
 import logging
 import unicodedata
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -23,6 +23,7 @@ from documents.uploads import DocumentTooLarge, StreamedUpload, UnsupportedDocum
 from keneyapp.accounts.models import Tenant, User
 from keneyapp.core.errors import ConflictError
 from keneyapp.core.signals import clinic_data_changed
+from keneyapp.core.tasks import queue_task
 from patients.models import Patient
 from patients.selectors import patient_resolve
 
@@ -293,10 +294,12 @@ def report_request(*, tenant: Tenant, requested_by: User, patient: Patient) -> t
     """The patient's pending report, or a new one queued for generate_report; (document, created).
 
     The partial unique constraint (one pending report per patient) decides between two concurrent
-    requests: the loser finds the winner's document.
+    requests: the loser finds the winner's document. A pending report that has waited longer than
+    REPORT_STALE_AFTER_SECONDS is queued again (its first queueing may have been lost).
     """
     existing = selectors.pending_report(tenant=tenant, patient_id=patient.pk)
     if existing is not None:
+        report_requeue_if_stale(document=existing)
         return existing, False
     today = timezone.localdate()
     try:
@@ -318,14 +321,51 @@ def report_request(*, tenant: Tenant, requested_by: User, patient: Patient) -> t
         if existing is None:
             raise
         return existing, False
-    from documents.tasks import generate_report  # the task module imports this one
-
-    transaction.on_commit(lambda: generate_report.delay(patient.pk))
+    _queue_report(document)
     return document, True
 
 
+def _queue_report(document: Document) -> None:
+    queue_task("documents.generate_report", clinic_id=document.tenant_id, patient_id=document.patient_id)
+
+
+def report_requeue_if_stale(*, document: Document, now: datetime | None = None) -> bool:
+    """Queue generate_report again if this pending report was last queued (its `updated_at`)
+    more than REPORT_STALE_AFTER_SECONDS ago; True if it was.
+
+    The conditional UPDATE both checks and claims: of two sweeps or requests at the same moment,
+    one moves `updated_at` and queues, the other finds the report fresh. A report queued twice
+    anyway renders once (report_store stores only a report still pending).
+    """
+    now = now or timezone.now()
+    stale_before = now - timedelta(seconds=settings.REPORT_STALE_AFTER_SECONDS)
+    claimed = Document.objects.filter(
+        pk=document.pk, status=DocumentStatus.PENDING, updated_at__lt=stale_before
+    ).update(updated_at=now)
+    if not claimed:
+        return False
+    document.updated_at = now
+    logger.warning("patient summary report %s was still pending: queued again", document.pk)
+    _queue_report(document)
+    return True
+
+
+def reports_requeue_stale(*, now: datetime | None = None) -> int:
+    """Queue again every pending report of every clinic that has waited too long (the sweep's
+    work; the caller disables scopes). Returns how many were queued."""
+    now = now or timezone.now()
+    stale_before = now - timedelta(seconds=settings.REPORT_STALE_AFTER_SECONDS)
+    stale = list(selectors.stale_pending_reports(updated_before=stale_before))  # read all, then claim
+    return sum(report_requeue_if_stale(document=document, now=now) for document in stale)
+
+
 def report_store(*, document: Document, pdf_path: str) -> Document:
-    """Store the rendered PDF of a pending report and mark it ready."""
+    """Store the rendered PDF of a pending report and mark it ready.
+
+    A report rendered twice at once (a delivery that outlived REPORT_STALE_AFTER_SECONDS and its
+    re-queued copy) is stored once: each rendering goes to a key of its own, and only the one
+    that finds the locked row still pending records it; the other removes its object again.
+    """
     digest, size = hashlib.sha256(), 0
     with open(pdf_path, "rb") as handle:
         head = handle.read(HEAD_BYTES)
@@ -336,20 +376,29 @@ def report_store(*, document: Document, pdf_path: str) -> Document:
         handle.seek(0)
         if not head.startswith(b"%PDF-"):
             raise ValueError("the report renderer wrote no PDF")
-        key = storage.save_file(document.storage_key, handle, content_type="application/pdf")
+        key = storage.save_file(
+            storage.new_storage_key(document.tenant_id), handle, content_type="application/pdf"
+        )
     try:
         with transaction.atomic():
-            document.storage_key = key
-            document.size = size
-            document.sha256 = digest.hexdigest()
-            document.status = DocumentStatus.READY
-            document.save(update_fields=["storage_key", "size", "sha256", "status", "updated_at"])
-            _record_version(document)
+            locked = Document.objects.select_for_update().get(pk=document.pk)
+            if locked.status != DocumentStatus.PENDING:
+                storage.delete_object(key)
+                return locked
+            locked.storage_key = key
+            locked.size = size
+            locked.sha256 = digest.hexdigest()
+            locked.status = DocumentStatus.READY
+            locked.save(update_fields=["storage_key", "size", "sha256", "status", "updated_at"])
+            _record_version(locked)
     except BaseException:
         storage.delete_object(key)
         raise
-    return document
+    return locked
 
 
 def report_reject(*, document: Document) -> None:
-    Document.objects.filter(pk=document.pk).update(status=DocumentStatus.REJECTED, updated_at=timezone.now())
+    """Mark a report that could not be rendered rejected (unless another delivery stored it)."""
+    Document.objects.filter(pk=document.pk, status=DocumentStatus.PENDING).update(
+        status=DocumentStatus.REJECTED, updated_at=timezone.now()
+    )

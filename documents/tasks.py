@@ -1,26 +1,32 @@
+"""Background work of documents. Tasks call the services (never the other way: a service queues a
+task by its name, keneyapp.core.tasks.queue_task)."""
+
 import logging
 import tempfile
 
 from celery import shared_task
+from django_scopes import scopes_disabled
 
 from documents import reports, selectors, services
+from keneyapp.core.tasks import ClinicTask
 from patients.models import Patient
 
 logger = logging.getLogger("keneyapp.documents")
 
 
-@shared_task(name="documents.generate_report")
-def generate_report(patient_id: int) -> None:
+@shared_task(base=ClinicTask, name="documents.generate_report")
+def generate_report(*, clinic_id: int, patient_id: int) -> None:
     """The guide's medium-priority task (default queue, see CELERY_TASK_ROUTES): render the
     patient's pending summary report and mark it ready.
 
     Safe to run twice: it works on the patient's one pending report (a database constraint keeps
-    it unique) and does nothing when there is none (already rendered by an earlier delivery).
+    it unique), does nothing when there is none (already rendered by an earlier delivery), and
+    of two deliveries rendering at once only one stores its PDF (services.report_store).
     """
-    patient = Patient.objects.select_related("tenant").filter(pk=patient_id).first()
+    patient = Patient.objects.select_related("tenant").filter(pk=patient_id, tenant_id=clinic_id).first()
     if patient is None:
         return
-    document = selectors.pending_report(tenant=patient.tenant_id, patient_id=patient.pk)
+    document = selectors.pending_report(tenant=clinic_id, patient_id=patient.pk)
     if document is None:
         return
     try:
@@ -33,8 +39,18 @@ def generate_report(patient_id: int) -> None:
         services.report_reject(document=document)
 
 
+@shared_task(name="documents.sweep_stale_reports")
+def sweep_stale_reports() -> int:
+    """Run by beat every 5 minutes (low queue): queue again the reports still pending
+    REPORT_STALE_AFTER_SECONDS after they were queued, whose queueing a broker outage may have
+    lost. Returns how many were queued."""
+    with scopes_disabled():  # a sweep over every clinic's reports; each is queued with its clinic
+        return services.reports_requeue_stale()
+
+
 @shared_task(name="documents.cleanup_old_files")
 def cleanup_old_files() -> int:
     """The guide's low-priority maintenance (low queue; beat runs it every 15 minutes): remove
     direct uploads never confirmed before they expired, their stored objects first."""
-    return services.cleanup_expired_uploads()
+    with scopes_disabled():  # expired uploads of every clinic, each removed by its own id
+        return services.cleanup_expired_uploads()

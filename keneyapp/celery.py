@@ -8,7 +8,9 @@ from celery.signals import beat_init, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "keneyapp.settings")
 
-app = Celery("keneyapp")
+# Every task of the project, also those declared with @shared_task, is a ProjectTask (queued after
+# the caller's commit, broker errors logged): tests/tasks checks that none escapes it.
+app = Celery("keneyapp", task_cls="keneyapp.core.tasks:ProjectTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

@@ -233,6 +233,7 @@ CELERY_TASK_ROUTES = {
     "dashboard.warm_dashboard_cache": {"queue": "low"},
     "documents.generate_report": {"queue": "default"},
     "documents.cleanup_old_files": {"queue": "low"},
+    "documents.sweep_stale_reports": {"queue": "low"},
     "messaging.send_urgent_notification": {"queue": "high"},
 }
 CELERY_TIMEZONE = "UTC"
@@ -246,6 +247,10 @@ CHANNELS_REDIS_URL = env_str("CHANNELS_REDIS_URL") or REDIS_URL
 # events in Redis, then further events to it are dropped (it catches up from the API). 500 covers
 # a burst of 250 messages (two events each) to one person without a drop.
 CHANNEL_LAYER_CAPACITY = env_int("CHANNEL_LAYER_CAPACITY", 500)
+# Check every event against its declared shape, and serialise it, when it is published
+# (keneyapp/core/events.py): a mistake raises. On in the tests; off in production, where a
+# mistake is logged and the event dropped (the database is the record).
+LIVE_EVENTS_STRICT = env_bool("LIVE_EVENTS_STRICT", False)
 # An event not picked up within this many seconds is dropped: a stale notification is worthless
 # (the database is the record) and must not pile up in Redis.
 CHANNEL_LAYER_EXPIRY_SECONDS = env_int("CHANNEL_LAYER_EXPIRY_SECONDS", 60)
@@ -432,6 +437,10 @@ DOCUMENT_ALLOWED_TYPES = env_list(
 )
 DOCUMENT_PRESIGN_EXPIRY_SECONDS = env_int("DOCUMENT_PRESIGN_EXPIRY_SECONDS", 15 * 60)
 DOCUMENT_DOWNLOAD_EXPIRY_SECONDS = env_int("DOCUMENT_DOWNLOAD_EXPIRY_SECONDS", 60)
+# A patient summary report still pending this long after it was queued is queued again (by the
+# documents.sweep_stale_reports beat task, or when someone asks for it): its queueing may have been
+# lost to a broker outage. Far longer than a rendering (well under a second) plus a busy queue.
+REPORT_STALE_AFTER_SECONDS = env_int("REPORT_STALE_AFTER_SECONDS", 10 * 60)
 if S3_BUCKET:
     STORAGES["documents"] = {
         "BACKEND": "documents.storage.DocumentS3Storage",  # django-storages S3Storage, streamed

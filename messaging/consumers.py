@@ -215,7 +215,7 @@ class NotificationConsumer(AsyncWebsocketConsumer):
         await self._send_now({"type": "error", "code": code, "detail": detail})
 
     async def _send_now(self, event: dict):
-        await self.send(text_data=json.dumps(event, default=str))
+        await self.send(text_data=json.dumps(event))  # plain JSON already (keneyapp.core.events)
 
     # --- server -> client: events from the channel layer, batched --------------------------------
     async def client_event(self, message):

@@ -8,7 +8,6 @@ row, and only that one sends the events, so a read is never announced twice and 
 (always counted from the database, never kept as a counter) cannot drift.
 """
 
-import logging
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -18,12 +17,11 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from keneyapp.accounts.models import User
-from keneyapp.core.events import publish_many_on_commit, user_group
-from messaging import selectors
+from keneyapp.core.events import EventOrFactory, publish_many_on_commit, user_group
+from keneyapp.core.tasks import queue_task
+from messaging import events, selectors
 from messaging.models import UNREAD, Message, MessageStatus
 from patients.selectors import patient_resolve
-
-logger = logging.getLogger("keneyapp.messaging")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +32,7 @@ class SentMessage:
 
 def _unread_count_event(tenant_id: int, user_id: int):
     """The receiver's unread count, read once the change is committed (so it includes it)."""
-    return lambda: {"type": "unread.count", "count": selectors.unread_count(tenant=tenant_id, user=user_id)}
+    return lambda: events.unread_count(selectors.unread_count(tenant=tenant_id, user=user_id))
 
 
 def _resolve_receiver(sender: User, receiver_id: int) -> User:
@@ -90,23 +88,13 @@ def message_send(
     item = selectors.message_as_api(message.pk)  # one read, for the answer and the event
     publish_many_on_commit(
         [
-            (user_group(sender.tenant_id, receiver.pk), {"type": "message.created", "message": item}),
+            (user_group(sender.tenant_id, receiver.pk), events.message_created(item)),
             (user_group(sender.tenant_id, receiver.pk), _unread_count_event(sender.tenant_id, receiver.pk)),
         ]
     )
     if is_urgent:
-        transaction.on_commit(lambda: _queue_urgent_notification(message.pk))
+        queue_task("messaging.send_urgent_notification", clinic_id=sender.tenant_id, message_id=message.pk)
     return SentMessage(message, item)
-
-
-def _queue_urgent_notification(message_id: int) -> None:
-    from messaging.tasks import send_urgent_notification
-
-    try:
-        send_urgent_notification.delay(message_id)
-    except Exception:
-        # The message is committed; a broker outage must not turn the send into an error.
-        logger.exception("could not queue the urgent notification of message %s", message_id)
 
 
 def _announce_read(*, tenant_id: int, reader_id: int, read: list[tuple[int, int]], read_at) -> None:
@@ -114,15 +102,10 @@ def _announce_read(*, tenant_id: int, reader_id: int, read: list[tuple[int, int]
     by_sender: dict[int, list[int]] = {}
     for message_id, sender_id in read:
         by_sender.setdefault(sender_id, []).append(message_id)
-    deliveries = [
+    deliveries: list[tuple[str, EventOrFactory]] = [
         (
             user_group(tenant_id, sender_id),
-            {
-                "type": "message.read",
-                "message_ids": ids,
-                "reader_id": reader_id,
-                "read_at": read_at.isoformat(),
-            },
+            events.message_read(message_ids=ids, reader_id=reader_id, read_at=read_at),
         )
         for sender_id, ids in by_sender.items()
     ]

@@ -5,6 +5,9 @@ still empty and the message still unread), so of two deliveries of the same task
 redelivery after a worker loss, a duplicate enqueue) only one sends. A send that fails releases
 the claim and retries; a worker killed between the claim and the send loses that one email
 (at most once, by choice: a duplicate urgent email is worse than the in-app notification alone).
+
+Queued by messaging.services.message_send with the message's clinic (`clinic_id`), whose scope
+the task runs in (keneyapp.core.tasks.ClinicTask).
 """
 
 import logging
@@ -14,17 +17,24 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.utils import timezone
 
+from keneyapp.core.tasks import ClinicTask
 from messaging.models import UNREAD, Message
 
 logger = logging.getLogger("keneyapp.messaging")
 
 
-@shared_task(name="messaging.send_urgent_notification", bind=True, max_retries=3, default_retry_delay=30)
-def send_urgent_notification(self, message_id: int) -> str:
+@shared_task(
+    base=ClinicTask,
+    name="messaging.send_urgent_notification",
+    bind=True,
+    max_retries=3,
+    default_retry_delay=30,
+)
+def send_urgent_notification(self, *, clinic_id: int, message_id: int) -> str:
     """Email the receiver of an urgent message unless they read it first. Returns what happened."""
     claimed_at = timezone.now()
     claimed = Message.objects.filter(
-        UNREAD, pk=message_id, is_urgent=True, urgent_notified_at__isnull=True
+        UNREAD, pk=message_id, tenant_id=clinic_id, is_urgent=True, urgent_notified_at__isnull=True
     ).update(urgent_notified_at=claimed_at)
     if not claimed:
         return "skipped"  # read already, notified already, or no such urgent message

@@ -11,6 +11,13 @@ groups can never see another clinic's events:
 
     clinic-<tenant_id>-user-<user_id>   one staff member's sockets (their messages, unread count)
     clinic-<tenant_id>-staff            every staff socket of the clinic (appointments)
+
+The contract: every event type has a declared shape, a TypedDict registered with `@event_shape`
+in its domain's events.py (messaging/events.py, appointments/events.py), whose `type` key is a
+Literal of the type names it covers. Events hold JSON types only: a datetime is converted to an
+ISO string by the code building the event. With LIVE_EVENTS_STRICT (on in the tests) an event is
+checked against its shape and serialised when it is published, so a wrong or unserialisable
+payload fails the change that published it; in production the same mistake is a log line.
 """
 
 from __future__ import annotations
@@ -19,12 +26,14 @@ import asyncio
 import logging
 import os
 import threading
-from collections.abc import Callable
-from typing import Any
+import types
+from collections.abc import Callable, Mapping
+from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints, is_typeddict
 
 import orjson
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.conf import settings
 from django.db import transaction
 
 logger = logging.getLogger("keneyapp.events")
@@ -34,10 +43,83 @@ PUBLISH_TIMEOUT_SECONDS = 2.0
 # The channel layer message type the websocket consumer handles (its `client_event` method).
 CLIENT_EVENT = "client.event"
 
-Event = dict[str, Any]
+Event = Mapping[str, Any]  # a Mapping, so that the declared TypedDicts are Events
 # An event, or a function computing it once the transaction has committed (e.g. an unread count,
 # which must be read after the change is visible).
 EventOrFactory = Event | Callable[[], Event | None]
+
+# Event type name -> its declared shape (filled by @event_shape in the domains' events modules).
+EVENT_SHAPES: dict[str, type] = {}
+
+Shape = TypeVar("Shape", bound=type)
+
+
+class EventContractError(TypeError):
+    """An event that does not match its declared shape or is not plain JSON: a bug in its builder."""
+
+
+def event_shape(shape: Shape) -> Shape:
+    """Register a TypedDict as the shape of the event types its `type: Literal[...]` names."""
+    event_types = get_args(get_type_hints(shape)["type"])
+    if not is_typeddict(shape) or not event_types:
+        raise TypeError(f"{shape.__name__}: an event shape is a TypedDict with type: Literal[...]")
+    for event_type in event_types:
+        if EVENT_SHAPES.setdefault(event_type, shape) is not shape:
+            raise TypeError(f"event type {event_type!r} is declared twice")
+    return shape
+
+
+def check_event(event: Event) -> None:
+    """Raise EventContractError unless `event` matches the shape declared for its type and
+    serialises to JSON as it is (no fallback for other types)."""
+    event_type = event.get("type")
+    shape = EVENT_SHAPES.get(event_type) if isinstance(event_type, str) else None
+    if shape is None:
+        raise EventContractError(f"event type {event_type!r} has no declared shape (@event_shape)")
+    problems = _mismatches(event, shape, path=str(event_type))
+    if problems:
+        raise EventContractError("; ".join(problems))
+    try:
+        orjson.dumps(event)
+    except TypeError as exc:
+        raise EventContractError(f"{event_type}: {exc}") from None
+
+
+def _mismatches(value: Any, annotation: Any, *, path: str) -> list[str]:
+    if is_typeddict(annotation):
+        if not isinstance(value, dict):
+            return [f"{path}: {type(value).__name__}, not an object"]
+        hints = get_type_hints(annotation)
+        problems = [f"{path}.{key}: missing" for key in annotation.__required_keys__ - value.keys()]
+        problems += [f"{path}.{key}: not declared" for key in value.keys() - hints.keys()]
+        for key in value.keys() & hints.keys():
+            problems += _mismatches(value[key], hints[key], path=f"{path}.{key}")
+        return problems
+    origin = get_origin(annotation)
+    if origin is Literal:
+        if value in get_args(annotation):
+            return []
+        return [f"{path}: {value!r} is not one of {get_args(annotation)}"]
+    if origin in (Union, types.UnionType):
+        options = get_args(annotation)
+        if any(not _mismatches(value, option, path=path) for option in options):
+            return []
+        return [f"{path}: {type(value).__name__} matches none of {options}"]
+    if origin is list:
+        if not isinstance(value, list):
+            return [f"{path}: {type(value).__name__}, not a list"]
+        (item,) = get_args(annotation)
+        return [
+            problem
+            for index, element in enumerate(value)
+            for problem in _mismatches(element, item, path=f"{path}[{index}]")
+        ]
+    if annotation is type(None):
+        return [] if value is None else [f"{path}: {type(value).__name__}, not null"]
+    # bool is an int in Python, not in JSON: an int field holding True is a mistake.
+    if isinstance(value, annotation) and not (isinstance(value, bool) and annotation is not bool):
+        return []
+    return [f"{path}: {type(value).__name__}, not {annotation.__name__}"]
 
 
 def user_group(tenant_id: int, user_id: int) -> str:
@@ -55,6 +137,10 @@ def publish_on_commit(*, group: str, event: EventOrFactory) -> None:
 
 def publish_many_on_commit(deliveries: list[tuple[str, EventOrFactory]]) -> None:
     """Several events, sent in order in one round of the channel layer after commit."""
+    if settings.LIVE_EVENTS_STRICT:
+        for _, event in deliveries:
+            if not callable(event):  # a factory's event is checked when it is computed
+                check_event(event)
     if deliveries:
         transaction.on_commit(lambda: publish_now(deliveries))
 
@@ -83,19 +169,26 @@ def publish_now(deliveries: list[tuple[str, EventOrFactory]]) -> None:
         return
     try:
         resolved = [(group, event() if callable(event) else event) for group, event in deliveries]
+        if settings.LIVE_EVENTS_STRICT:
+            for _, event in resolved:
+                if event:
+                    check_event(event)
         messages = [
             (group, {"type": CLIENT_EVENT, "event": _plain(event)}) for group, event in resolved if event
         ]
         if messages:
             _run(_send_all, layer, messages)
+    except EventContractError:
+        raise  # only with LIVE_EVENTS_STRICT: a test fails rather than logging it
     except Exception:
         logger.warning("could not publish %d live event(s); clients catch up from the API",
                        len(deliveries), exc_info=True)  # fmt: skip
 
 
 def _plain(event: Event) -> Event:
-    """JSON types only (dates as ISO strings): what channels-redis can serialise and the client reads."""
-    return orjson.loads(orjson.dumps(event, default=str))
+    """The event as JSON types (tuples as lists, str subclasses as str): what channels-redis can
+    serialise and the client reads. Anything else is the builder's mistake, and raises."""
+    return orjson.loads(orjson.dumps(event))
 
 
 def _running_main_loop() -> asyncio.AbstractEventLoop | None:

@@ -3,9 +3,11 @@
 import pytest
 from celery.exceptions import Retry
 from django.core import mail
+from django_scopes import scopes_disabled
 
 from keneyapp.accounts.roles import Role
 from messaging.models import Message, MessageStatus
+from tests.brokers import refusing_broker
 from tests.error_shape import assert_error
 from tests.factories import MessageFactory, PatientFactory, UserFactory
 
@@ -222,6 +224,11 @@ def test_the_inbox_query_count_does_not_grow_with_rows(api, doctor, nurse, djang
         assert len(client.get(MESSAGES_URL).json()["items"]) == 30
 
 
+def urgent(sender, message_id: int) -> dict:
+    """The urgent notification task's arguments, as message_send queues them."""
+    return {"clinic_id": sender.tenant_id, "message_id": message_id}
+
+
 def test_urgent_messages_email_the_receiver_once(
     api, doctor, nurse, django_capture_on_commit_callbacks, monkeypatch
 ):
@@ -236,8 +243,39 @@ def test_urgent_messages_email_the_receiver_once(
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [nurse.email] and "Urgent" in mail.outbox[0].subject
     assert "Come now" not in mail.outbox[0].body  # the body stays in the app
-    assert send_urgent_notification.apply(args=[message_id]).get() == "skipped"  # a retry: no second email
+    # A second delivery: no second email.
+    assert send_urgent_notification.apply(kwargs=urgent(doctor, message_id)).get() == "skipped"
     assert len(mail.outbox) == 1
+
+
+def test_an_urgent_message_sent_while_the_broker_refuses_connections_is_stored_and_answered(
+    api, doctor, nurse, django_capture_on_commit_callbacks, monkeypatch, caplog
+):
+    with refusing_broker(monkeypatch), django_capture_on_commit_callbacks(execute=True):
+        response = send(api(doctor), nurse, "Come now", is_urgent=True)
+
+    assert response.status_code == 201
+    with scopes_disabled():
+        assert Message.objects.filter(pk=response.json()["id"], is_urgent=True).exists()
+    assert "could not queue task messaging.send_urgent_notification" in caplog.text
+
+
+def test_an_urgent_message_whose_email_fails_without_a_broker_is_stored_and_answered(
+    api, doctor, nurse, django_capture_on_commit_callbacks, monkeypatch, caplog
+):
+    from keneyapp.celery import app as celery_app
+    from messaging import tasks
+
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)  # the embedded defaults
+    monkeypatch.setattr(
+        tasks, "send_mail", lambda *args, **kwargs: (_ for _ in ()).throw(OSError("SMTP down"))
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = send(api(doctor), nurse, "Come now", is_urgent=True)
+
+    assert response.status_code == 201
+    assert "task messaging.send_urgent_notification" in caplog.text and "failed" in caplog.text
 
 
 def test_an_urgent_message_read_first_is_not_emailed(api, doctor, nurse, settings):
@@ -245,7 +283,7 @@ def test_an_urgent_message_read_first_is_not_emailed(api, doctor, nurse, setting
 
     message = MessageFactory(tenant=doctor.tenant, sender=doctor, receiver=nurse, is_urgent=True)
     api(nurse).post(f"{MESSAGES_URL}/{message.pk}/read")
-    assert send_urgent_notification.apply(args=[message.pk]).get() == "skipped"
+    assert send_urgent_notification.apply(kwargs=urgent(doctor, message.pk)).get() == "skipped"
     assert mail.outbox == []
 
 
@@ -263,11 +301,11 @@ def test_a_failed_email_releases_its_claim_so_the_retry_sends_once(doctor, nurse
 
     monkeypatch.setattr(tasks, "send_mail", flaky_send_mail)
     with pytest.raises(Retry):  # eagerly the retry surfaces; a worker would run it again later
-        tasks.send_urgent_notification.apply(args=[message.pk], throw=True)
+        tasks.send_urgent_notification.apply(kwargs=urgent(doctor, message.pk), throw=True)
     message.refresh_from_db()
     assert message.urgent_notified_at is None
-    assert tasks.send_urgent_notification.apply(args=[message.pk]).get() == "sent"
-    assert tasks.send_urgent_notification.apply(args=[message.pk]).get() == "skipped"
+    assert tasks.send_urgent_notification.apply(kwargs=urgent(doctor, message.pk)).get() == "sent"
+    assert tasks.send_urgent_notification.apply(kwargs=urgent(doctor, message.pk)).get() == "skipped"
     assert len(calls) == 2
 
 

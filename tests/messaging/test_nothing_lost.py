@@ -2,7 +2,6 @@
 closes and reopens in the middle of 500 messages ends with all 500, none twice, and the right
 unread count; a message sent while the channel layer is down is stored and caught up."""
 
-import json
 from unittest import mock
 
 import pytest
@@ -93,10 +92,3 @@ def test_a_message_sent_while_the_channel_layer_is_down_is_stored_and_caught_up(
     assert "could not publish" in caplog.text
     items = api(nurse).get(MESSAGES_URL, {"after_id": 0}).json()["items"]
     assert [item["body"] for item in items] == ["Still here"]
-
-
-def test_an_event_is_json_even_with_dates(doctor, nurse):
-    from keneyapp.core.events import _plain
-
-    event = _plain({"type": "x", "at": doctor.date_joined})
-    assert json.loads(json.dumps(event))["at"].startswith(str(doctor.date_joined.year))

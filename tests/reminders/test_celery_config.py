@@ -129,7 +129,7 @@ def test_a_broker_means_queued_tasks():
 
 @pytest.mark.django_db
 def test_task_runs_eagerly_on_the_embedded_defaults_and_sends(
-    monkeypatch, settings, clinic, book, mailoutbox
+    monkeypatch, settings, clinic, book, mailoutbox, django_capture_on_commit_callbacks
 ):
     if not settings.CELERY_BROKER_URL:
         # Nothing to force: this run is on the embedded defaults.
@@ -138,7 +138,8 @@ def test_task_runs_eagerly_on_the_embedded_defaults_and_sends(
     due = book(clinic, timezone.now() + timedelta(hours=2))
     later = book(clinic, timezone.now() + timedelta(hours=30))
 
-    send_appointment_reminders.delay()
+    with django_capture_on_commit_callbacks(execute=True):  # queued when the test's transaction commits
+        send_appointment_reminders.delay()
 
     assert recipients(mailoutbox) == [due.patient.email]
     due.refresh_from_db()
