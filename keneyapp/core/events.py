@@ -27,6 +27,8 @@ from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 
+from keneyapp.core.scoping import in_current_scope
+
 logger = logging.getLogger("keneyapp.events")
 
 # How long a request may wait for the channel layer before giving up on its events.
@@ -56,7 +58,8 @@ def publish_on_commit(*, group: str, event: EventOrFactory) -> None:
 def publish_many_on_commit(deliveries: list[tuple[str, EventOrFactory]]) -> None:
     """Several events, sent in order in one round of the channel layer after commit."""
     if deliveries:
-        transaction.on_commit(lambda: publish_now(deliveries))
+        # Lazy events read the database: in the scope of the code that published them.
+        transaction.on_commit(in_current_scope(lambda: publish_now(deliveries)))
 
 
 def publish_now(deliveries: list[tuple[str, EventOrFactory]]) -> None:

@@ -27,11 +27,13 @@ import logging
 
 from django.db import models
 from django_scopes import ScopeError, get_scope, scope, scopes_disabled
+from django_scopes.state import state
 
 __all__ = [
     "ClinicScopedManager",
     "ScopeError",
     "UnscopedQuery",
+    "in_current_scope",
     "log_unscoped_query",
     "scope",
     "scopes_disabled",
@@ -51,6 +53,24 @@ class UnscopedQuery(ScopeError):
 def log_unscoped_query(error: UnscopedQuery, *, door: str) -> None:
     """What each door logs when its caller reached an unscoped query (the caller sees a 500)."""
     logger.error("unscoped query on %s through %s", error.model_label, door)
+
+
+def in_current_scope(func):
+    """`func`, to run later (an on-commit callback), inside the scope that is current now.
+
+    A callback runs when the outermost transaction commits, which can be after the code that
+    registered it has left its scope (a service called inside a caller's transaction).
+    """
+    saved = state.get()
+
+    def run(*args, **kwargs):
+        token = state.set(saved)
+        try:
+            return func(*args, **kwargs)
+        finally:
+            state.reset(token)
+
+    return run
 
 
 class _RefusesToCompile(models.Expression):

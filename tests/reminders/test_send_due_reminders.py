@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from appointments.models import Appointment, AppointmentStatus
 from appointments.reminders import CHUNK_SIZE, ReminderRun, send_due_reminders, send_reminder_chunk
 from keneyapp.accounts.roles import Role
+from keneyapp.core.scoping import scopes_disabled
 from tests.factories import PatientFactory, TenantFactory, UserFactory
 
 from .conftest import NOW, recipients
@@ -22,7 +23,8 @@ pytestmark = pytest.mark.django_db
 def test_250_due_appointments_are_sent_in_3_chunks_each_once(clinic, book_due, mailoutbox):
     due = book_due(clinic, 250)
 
-    run = send_due_reminders(now=NOW)
+    with scopes_disabled():
+        run = send_due_reminders(now=NOW)
 
     assert CHUNK_SIZE == 100
     assert run == ReminderRun(sent=250, failed=0, chunks=3)
@@ -30,16 +32,19 @@ def test_250_due_appointments_are_sent_in_3_chunks_each_once(clinic, book_due, m
     sent_to = Counter(recipients(mailoutbox))
     assert sent_to == Counter(a.patient.email for a in due)
     assert set(sent_to.values()) == {1}
-    assert not Appointment.objects.filter(reminder_sent_at__isnull=True).exists()
-    assert set(Appointment.objects.values_list("reminder_sent_at", flat=True)) == {NOW}
+    with scopes_disabled():
+        assert not Appointment.objects.filter(reminder_sent_at__isnull=True).exists()
+        assert set(Appointment.objects.values_list("reminder_sent_at", flat=True)) == {NOW}
 
 
 def test_a_second_run_sends_nothing(clinic, book_due, mailoutbox):
     book_due(clinic, 120)
-    first = send_due_reminders(now=NOW)
+    with scopes_disabled():
+        first = send_due_reminders(now=NOW)
     assert first.sent == 120
 
-    second = send_due_reminders(now=NOW + timedelta(minutes=10))
+    with scopes_disabled():
+        second = send_due_reminders(now=NOW + timedelta(minutes=10))
 
     assert second == ReminderRun(sent=0, failed=0, chunks=0)
     assert len(mailoutbox) == 120
@@ -48,7 +53,8 @@ def test_a_second_run_sends_nothing(clinic, book_due, mailoutbox):
 def test_nothing_due_means_no_chunk_and_no_email(clinic, book, mailoutbox):
     book(clinic, NOW + timedelta(days=3))
 
-    assert send_due_reminders(now=NOW) == ReminderRun(sent=0, failed=0, chunks=0)
+    with scopes_disabled():
+        assert send_due_reminders(now=NOW) == ReminderRun(sent=0, failed=0, chunks=0)
     assert mailoutbox == []
 
 
@@ -59,7 +65,8 @@ def test_closed_appointments_are_not_reminded(clinic, book, mailoutbox, status):
     closed = book(clinic, NOW + timedelta(hours=2), status=status)
     kept = book(clinic, NOW + timedelta(hours=3))
 
-    run = send_due_reminders(now=NOW)
+    with scopes_disabled():
+        run = send_due_reminders(now=NOW)
 
     assert run.sent == 1
     assert recipients(mailoutbox) == [kept.patient.email]
@@ -71,7 +78,8 @@ def test_closed_appointments_are_not_reminded(clinic, book, mailoutbox, status):
 def test_scheduled_and_confirmed_appointments_are_reminded(clinic, book, mailoutbox, status):
     appointment = book(clinic, NOW + timedelta(hours=2), status=status)
 
-    send_due_reminders(now=NOW)
+    with scopes_disabled():
+        send_due_reminders(now=NOW)
 
     assert recipients(mailoutbox) == [appointment.patient.email]
 
@@ -79,7 +87,8 @@ def test_scheduled_and_confirmed_appointments_are_reminded(clinic, book, mailout
 def test_checked_in_appointment_is_not_reminded(clinic, book, mailoutbox):
     book(clinic, NOW + timedelta(minutes=20), status=AppointmentStatus.CHECKED_IN)
 
-    assert send_due_reminders(now=NOW).sent == 0
+    with scopes_disabled():
+        assert send_due_reminders(now=NOW).sent == 0
     assert mailoutbox == []
 
 
@@ -90,7 +99,8 @@ def test_only_appointments_starting_within_the_window_are_reminded(clinic, book,
     at_window_end = book(clinic, NOW + timedelta(hours=24))
     tomorrow_evening = book(clinic, NOW + timedelta(hours=30))
 
-    send_due_reminders(now=NOW)
+    with scopes_disabled():
+        send_due_reminders(now=NOW)
 
     assert sorted(recipients(mailoutbox)) == sorted([starting_now.patient.email, last_inside.patient.email])
     for untouched in (past, at_window_end, tomorrow_evening):
@@ -103,7 +113,8 @@ def test_window_follows_the_reminder_window_setting(settings, clinic, book, mail
     soon = book(clinic, NOW + timedelta(minutes=90))
     book(clinic, NOW + timedelta(hours=3))
 
-    send_due_reminders(now=NOW)
+    with scopes_disabled():
+        send_due_reminders(now=NOW)
 
     assert recipients(mailoutbox) == [soon.patient.email]
 
@@ -112,7 +123,8 @@ def test_patient_without_email_is_not_reminded_nor_counted_as_failure(clinic, bo
     silent = book(clinic, NOW + timedelta(hours=1), patient_fields={"email": ""})
     reachable = book(clinic, NOW + timedelta(hours=2))
 
-    run = send_due_reminders(now=NOW)
+    with scopes_disabled():
+        run = send_due_reminders(now=NOW)
 
     assert run == ReminderRun(sent=1, failed=0, chunks=1)
     assert recipients(mailoutbox) == [reachable.patient.email]
@@ -124,7 +136,8 @@ def test_soft_deleted_patient_is_not_reminded(clinic, book, mailoutbox):
     gone = book(clinic, NOW + timedelta(hours=1), patient_fields={"is_deleted": True})
     book(clinic, NOW + timedelta(hours=2))
 
-    send_due_reminders(now=NOW)
+    with scopes_disabled():
+        send_due_reminders(now=NOW)
 
     assert gone.patient.email not in recipients(mailoutbox)
     assert len(mailoutbox) == 1
@@ -134,7 +147,8 @@ def test_appointments_of_every_clinic_are_reminded_in_one_run(clinic, other_clin
     ours = book(clinic, NOW + timedelta(hours=1))
     theirs = book(other_clinic, NOW + timedelta(hours=1))
 
-    send_due_reminders(now=NOW)
+    with scopes_disabled():
+        send_due_reminders(now=NOW)
 
     assert sorted(recipients(mailoutbox)) == sorted([ours.patient.email, theirs.patient.email])
     by_address = {m.to[0]: m for m in mailoutbox}
@@ -153,7 +167,8 @@ def test_email_names_clinic_and_local_time_and_goes_to_patient_only(settings, bo
     # 07:30 UTC is 08:30 in Paris in January.
     book(paris, NOW.replace(day=15, hour=7, minute=30), patient=patient, provider=provider)
 
-    send_due_reminders(now=NOW)
+    with scopes_disabled():
+        send_due_reminders(now=NOW)
 
     assert len(mailoutbox) == 1
     message = mailoutbox[0]
@@ -175,7 +190,8 @@ def test_email_names_clinic_and_local_time_and_goes_to_patient_only(settings, bo
 def test_unassigned_appointment_email_names_no_provider(clinic, book, mailoutbox):
     book(clinic, NOW + timedelta(hours=1))
 
-    send_due_reminders(now=NOW)
+    with scopes_disabled():
+        send_due_reminders(now=NOW)
 
     assert " with " not in mailoutbox[0].body
     assert "Clinique Alpha" in mailoutbox[0].body
@@ -193,16 +209,19 @@ def test_failed_send_leaves_that_appointment_for_the_next_run(clinic, book_due, 
 
     monkeypatch.setattr(EmailMessage, "send", send_failing_for_one)
 
-    run = send_due_reminders(now=NOW)
+    with scopes_disabled():
+        run = send_due_reminders(now=NOW)
 
     assert run == ReminderRun(sent=4, failed=1, chunks=1)
     assert unlucky.patient.email not in recipients(mailoutbox)
-    marked = set(Appointment.objects.filter(reminder_sent_at=NOW).values_list("pk", flat=True))
+    with scopes_disabled():
+        marked = set(Appointment.objects.filter(reminder_sent_at=NOW).values_list("pk", flat=True))
     assert marked == {a.pk for a in due} - {unlucky.pk}
 
     # The server is back: the next run sends only the one that failed.
     monkeypatch.setattr(EmailMessage, "send", original_send)
-    retry = send_due_reminders(now=NOW + timedelta(minutes=10))
+    with scopes_disabled():
+        retry = send_due_reminders(now=NOW + timedelta(minutes=10))
 
     assert retry == ReminderRun(sent=1, failed=0, chunks=1)
     assert recipients(mailoutbox[4:]) == [unlucky.patient.email]
@@ -211,17 +230,19 @@ def test_failed_send_leaves_that_appointment_for_the_next_run(clinic, book_due, 
 
 def test_chunk_skips_appointments_reminded_or_cancelled_since_ids_were_read(clinic, book_due, mailoutbox):
     first, second, third = book_due(clinic, 3)
-    Appointment.objects.filter(pk=first.pk).update(reminder_sent_at=NOW)
-    Appointment.objects.filter(pk=second.pk).update(status=AppointmentStatus.CANCELLED)
+    with scopes_disabled():
+        Appointment.objects.filter(pk=first.pk).update(reminder_sent_at=NOW)
+        Appointment.objects.filter(pk=second.pk).update(status=AppointmentStatus.CANCELLED)
 
-    sent, failed = send_reminder_chunk([first.pk, second.pk, third.pk], now=NOW)
+    with scopes_disabled():
+        sent, failed = send_reminder_chunk([first.pk, second.pk, third.pk], now=NOW)
 
     assert (sent, failed) == (1, 0)
     assert recipients(mailoutbox) == [third.patient.email]
 
 
 def _chunk_queries(ids: list[int]) -> list[str]:
-    with CaptureQueriesContext(connection) as captured:
+    with CaptureQueriesContext(connection) as captured, scopes_disabled():
         sent, _ = send_reminder_chunk(ids, now=NOW)
     assert sent == len(ids)
     return [q["sql"] for q in captured.captured_queries]
@@ -262,7 +283,7 @@ def test_a_chunk_reads_its_rows_in_one_query_with_patient_provider_and_clinic_jo
 def test_a_full_run_costs_one_query_per_chunk_plus_the_id_lookup(clinic, book_due, mailoutbox):
     book_due(clinic, 250)
 
-    with CaptureQueriesContext(connection) as captured:
+    with CaptureQueriesContext(connection) as captured, scopes_disabled():
         run = send_due_reminders(now=NOW)
 
     assert run.chunks == 3
