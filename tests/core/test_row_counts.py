@@ -39,14 +39,15 @@ def test_every_write_path_keeps_the_count_exact(clinic, other_clinic, doctor):
 
     with scopes_disabled():
         patient_soft_delete(patient=Patient.objects.filter(tenant=clinic).first())
-    Patient.objects.filter(tenant=clinic, is_deleted=False)[:1].get().delete()  # a hard delete
+        Patient.objects.filter(tenant=clinic, is_deleted=False)[:1].get().delete()  # a hard delete
     assert active(clinic) == 6
 
-    Patient.objects.filter(tenant=clinic, is_deleted=True).update(is_deleted=False)  # undelete
-    moved = Patient.objects.filter(tenant=clinic).first()
-    moved.tenant = other_clinic
-    moved.save()
-    Patient.objects.filter(tenant=clinic).update(notes="touched")  # no change to the count
+    with scopes_disabled():
+        Patient.objects.filter(tenant=clinic, is_deleted=True).update(is_deleted=False)  # undelete
+        moved = Patient.objects.filter(tenant=clinic).first()
+        moved.tenant = other_clinic
+        moved.save()
+        Patient.objects.filter(tenant=clinic).update(notes="touched")  # no change to the count
     assert (active(clinic), active(other_clinic)) == (true_count(clinic), true_count(other_clinic)) == (6, 3)
 
 
