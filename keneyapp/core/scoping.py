@@ -88,17 +88,15 @@ class _RefusesToCompile(models.Expression):
         raise UnscopedQuery(self.model_label, self.reason)
 
 
-def _is_refusal(node) -> bool:
+def _refusal_in(node) -> _RefusesToCompile | None:
     # filter() wraps a conditional expression in an Exact(expression, True) lookup.
-    return isinstance(getattr(node, "lhs", None), _RefusesToCompile)
+    condition = getattr(node, "lhs", None)
+    return condition if isinstance(condition, _RefusesToCompile) else None
 
 
 class ClinicScopedQuerySet(models.QuerySet):
     def _refusal(self) -> _RefusesToCompile | None:
-        for node in self.query.where.children:
-            if _is_refusal(node):
-                return node.lhs
-        return None
+        return next(filter(None, map(_refusal_in, self.query.where.children)), None)
 
     def _require_scope(self) -> None:
         refusal = self._refusal()
@@ -108,7 +106,7 @@ class ClinicScopedQuerySet(models.QuerySet):
     def none(self):
         # An empty result shows no clinic's rows: allowed anywhere (forms build `.none()` querysets).
         clone = super().none()
-        clone.query.where.children = [node for node in clone.query.where.children if not _is_refusal(node)]
+        clone.query.where.children = [node for node in clone.query.where.children if not _refusal_in(node)]
         return clone
 
     def bulk_create(self, *args, **kwargs):
@@ -121,7 +119,10 @@ class ClinicScopedQuerySet(models.QuerySet):
         return super().raw(*args, **kwargs)
 
 
-class ClinicScopedManager(models.Manager.from_queryset(ClinicScopedQuerySet)):
+_ClinicScopedManagerBase = models.Manager.from_queryset(ClinicScopedQuerySet)
+
+
+class ClinicScopedManager(_ClinicScopedManagerBase):
     """The default manager of every clinic-owned model (a model with a `tenant` foreign key)."""
 
     def get_queryset(self):

@@ -5,12 +5,13 @@ import re
 import pytest
 from asgiref.sync import async_to_sync
 from django.apps import apps
+from django.db import transaction
 from django.db.models import Count, F
 from django_scopes import get_scope
 
 from appointments.models import Appointment, TimeOff, WorkingHours
 from documents.models import Document
-from keneyapp.core.scoping import ClinicScopedManager, UnscopedQuery, scope, scopes_disabled
+from keneyapp.core.scoping import ClinicScopedManager, UnscopedQuery, in_current_scope, scope, scopes_disabled
 from patients.models import Patient
 from tests.documents.helpers import make_document
 from tests.factories import PatientFactory
@@ -200,3 +201,14 @@ def test_scoped_querysets_can_be_built_and_printed_as_a_query_description_anywhe
 
 def test_no_scope_outside_a_door():
     assert get_scope() == {}
+
+
+def test_an_on_commit_callback_runs_in_the_scope_that_registered_it(
+    clinic, django_capture_on_commit_callbacks
+):
+    seen = []
+    # The callbacks run when the capture ends, after the scope is left.
+    with django_capture_on_commit_callbacks(execute=True), scope(tenant=clinic.pk):
+        transaction.on_commit(in_current_scope(lambda: seen.append(Patient.objects.count())))
+        transaction.on_commit(lambda: seen.append(get_scope()))
+    assert seen == [0, {}]
