@@ -13,36 +13,15 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.management import call_command, find_commands, load_command_class
 from django.http import HttpResponse
 from django.test import RequestFactory
-from django.urls import URLPattern, URLResolver, get_resolver
 from django_scopes import get_scope
 
 from keneyapp.core.caching import cache_service
 from keneyapp.core.middleware import ClinicScopeMiddleware
 from keneyapp.core.scoping import scopes_disabled
-from keneyapp.core.views import ClinicApiView
 from messaging.consumers import NotificationConsumer
 from patients import selectors as patient_selectors
 from patients.models import Patient
 from tests.factories import PatientFactory
-
-
-def _api_views(patterns=None, prefix=""):
-    for pattern in get_resolver().url_patterns if patterns is None else patterns:
-        route = prefix + str(pattern.pattern)
-        if isinstance(pattern, URLResolver):
-            yield from _api_views(pattern.url_patterns, route)
-        elif (
-            isinstance(pattern, URLPattern)
-            and route.startswith("api/v1/")
-            and hasattr(pattern.callback, "cls")
-        ):
-            yield route, pattern.callback.cls
-
-
-def test_every_api_view_derives_from_the_clinic_api_view():
-    views = list(_api_views())
-    assert len(views) > 10
-    assert [route for route, view in views if not issubclass(view, ClinicApiView)] == []
 
 
 # --- API ------------------------------------------------------------------------------------------
