@@ -60,6 +60,8 @@ def test_an_unscoped_query_in_a_request_is_the_ordinary_500_and_is_logged(
     assert response.json() == {"status": 500, "code": "server_error", "detail": "Internal server error."}
     assert b"Theirs" not in response.content
     assert f"unscoped query on patients.Patient through PATCH /api/v1/patients/{theirs.pk}" in caplog.text
+    # The base view never reached finalize_response; the middleware still left the request's scope.
+    assert get_scope() == {}
 
 
 # --- admin ----------------------------------------------------------------------------------------
