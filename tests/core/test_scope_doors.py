@@ -2,10 +2,11 @@
 
 import contextvars
 import inspect
+import json
 import logging
 import os
+from unittest import mock
 
-import pytest
 from asgiref.sync import async_to_sync
 from django.apps import apps
 from django.conf import settings
@@ -22,6 +23,7 @@ from messaging.consumers import NotificationConsumer
 from patients import selectors as patient_selectors
 from patients.models import Patient
 from tests.factories import PatientFactory
+from tests.messaging.websocket_helpers import open_socket
 
 
 # --- API ------------------------------------------------------------------------------------------
@@ -106,17 +108,29 @@ def test_staff_in_the_admin_see_their_clinic_only(browser, clinic_admin, outside
 
 
 # --- websocket ------------------------------------------------------------------------------------
-@pytest.mark.django_db(transaction=True)
-def test_a_sockets_database_work_runs_in_its_clinic_scope(doctor, outsider):
+def test_a_sockets_database_work_runs_in_the_scope_of_its_tokens_clinic(doctor, outsider, monkeypatch):
     ours = PatientFactory(tenant=doctor.tenant)
     PatientFactory(tenant=outsider.tenant)
-    consumer = NotificationConsumer()
-    consumer.user = doctor
 
     def patient_ids():
         return list(Patient.objects.values_list("pk", flat=True))
 
-    assert async_to_sync(consumer.in_clinic_scope)(patient_ids) == [ours.pk]
+    async def answer_with_patient_ids(self, text_data=None, bytes_data=None):
+        # Stands in for a frame handler that reads the database, through the consumer's one door.
+        await self.send(text_data=json.dumps(await self.in_clinic_scope(patient_ids)))
+
+    monkeypatch.setattr(NotificationConsumer, "receive", answer_with_patient_ids)
+
+    async def scenario():
+        socket = await open_socket(doctor)
+        await socket.send_to(text_data="{}")
+        answer = json.loads(await socket.receive_from(timeout=3))
+        await socket.disconnect()
+        return answer
+
+    # As the consumer tests do: the consumer's connection closing would close the test's own.
+    with mock.patch("channels.db.close_old_connections", lambda: None):
+        assert async_to_sync(scenario)() == [ours.pk]
     assert get_scope() == {}
 
 
