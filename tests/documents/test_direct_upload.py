@@ -188,7 +188,8 @@ def test_cleanup_removes_expired_pending_uploads_and_their_objects(api, doctor, 
         Document.objects.filter(pk=expired["document"]["id"]).update(
             upload_expires_at=timezone.now() - timedelta(minutes=1)
         )
-        assert cleanup_old_files() == 1
+    assert cleanup_old_files() == 1
+    with scopes_disabled():
         assert list(Document.objects.values_list("pk", flat=True)) == [fresh["document"]["id"]]
     assert s3_storage.keys() == []
 

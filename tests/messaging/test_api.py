@@ -252,8 +252,7 @@ def test_an_urgent_message_read_first_is_not_emailed(api, doctor, nurse, setting
 
     message = MessageFactory(tenant=doctor.tenant, sender=doctor, receiver=nurse, is_urgent=True)
     api(nurse).post(f"{MESSAGES_URL}/{message.pk}/read")
-    with scopes_disabled():
-        assert send_urgent_notification.apply(args=[message.pk]).get() == "skipped"
+    assert send_urgent_notification.apply(args=[message.pk]).get() == "skipped"
     assert mail.outbox == []
 
 
@@ -270,14 +269,12 @@ def test_a_failed_email_releases_its_claim_so_the_retry_sends_once(doctor, nurse
         return 1
 
     monkeypatch.setattr(tasks, "send_mail", flaky_send_mail)
-    # eagerly the retry surfaces; a worker would run it again later
-    with pytest.raises(Retry), scopes_disabled():
+    with pytest.raises(Retry):  # eagerly the retry surfaces; a worker would run it again later
         tasks.send_urgent_notification.apply(args=[message.pk], throw=True)
     message.refresh_from_db()
     assert message.urgent_notified_at is None
-    with scopes_disabled():
-        assert tasks.send_urgent_notification.apply(args=[message.pk]).get() == "sent"
-        assert tasks.send_urgent_notification.apply(args=[message.pk]).get() == "skipped"
+    assert tasks.send_urgent_notification.apply(args=[message.pk]).get() == "sent"
+    assert tasks.send_urgent_notification.apply(args=[message.pk]).get() == "skipped"
     assert len(calls) == 2
 
 

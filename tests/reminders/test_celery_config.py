@@ -139,8 +139,7 @@ def test_task_runs_eagerly_on_the_embedded_defaults_and_sends(
     due = book(clinic, timezone.now() + timedelta(hours=2))
     later = book(clinic, timezone.now() + timedelta(hours=30))
 
-    with scopes_disabled():
-        send_appointment_reminders.delay()
+    send_appointment_reminders.delay()
 
     assert recipients(mailoutbox) == [due.patient.email]
     due.refresh_from_db()

@@ -33,8 +33,7 @@ PER_ROUND = 250
 def run_together(count: int, now) -> list:
     """Start `count` send_due_reminders runs released at once, each in its own thread and database
     connection; return their ReminderRun results (selecting due reminders spans clinics)."""
-    with scopes_disabled():
-        return run_at_once([partial(send_due_reminders, now=now)] * count, timeout=120, barrier_timeout=10)
+    return run_at_once([partial(send_due_reminders, now=now)] * count, timeout=120, barrier_timeout=10)
 
 
 @pytest.fixture

@@ -23,8 +23,7 @@ pytestmark = pytest.mark.django_db
 def test_250_due_appointments_are_sent_in_3_chunks_each_once(clinic, book_due, mailoutbox):
     due = book_due(clinic, 250)
 
-    with scopes_disabled():
-        run = send_due_reminders(now=NOW)
+    run = send_due_reminders(now=NOW)
 
     assert CHUNK_SIZE == 100
     assert run == ReminderRun(sent=250, failed=0, chunks=3)
@@ -39,12 +38,10 @@ def test_250_due_appointments_are_sent_in_3_chunks_each_once(clinic, book_due, m
 
 def test_a_second_run_sends_nothing(clinic, book_due, mailoutbox):
     book_due(clinic, 120)
-    with scopes_disabled():
-        first = send_due_reminders(now=NOW)
+    first = send_due_reminders(now=NOW)
     assert first.sent == 120
 
-    with scopes_disabled():
-        second = send_due_reminders(now=NOW + timedelta(minutes=10))
+    second = send_due_reminders(now=NOW + timedelta(minutes=10))
 
     assert second == ReminderRun(sent=0, failed=0, chunks=0)
     assert len(mailoutbox) == 120
@@ -53,8 +50,7 @@ def test_a_second_run_sends_nothing(clinic, book_due, mailoutbox):
 def test_nothing_due_means_no_chunk_and_no_email(clinic, book, mailoutbox):
     book(clinic, NOW + timedelta(days=3))
 
-    with scopes_disabled():
-        assert send_due_reminders(now=NOW) == ReminderRun(sent=0, failed=0, chunks=0)
+    assert send_due_reminders(now=NOW) == ReminderRun(sent=0, failed=0, chunks=0)
     assert mailoutbox == []
 
 
@@ -65,8 +61,7 @@ def test_closed_appointments_are_not_reminded(clinic, book, mailoutbox, status):
     closed = book(clinic, NOW + timedelta(hours=2), status=status)
     kept = book(clinic, NOW + timedelta(hours=3))
 
-    with scopes_disabled():
-        run = send_due_reminders(now=NOW)
+    run = send_due_reminders(now=NOW)
 
     assert run.sent == 1
     assert recipients(mailoutbox) == [kept.patient.email]
@@ -78,8 +73,7 @@ def test_closed_appointments_are_not_reminded(clinic, book, mailoutbox, status):
 def test_scheduled_and_confirmed_appointments_are_reminded(clinic, book, mailoutbox, status):
     appointment = book(clinic, NOW + timedelta(hours=2), status=status)
 
-    with scopes_disabled():
-        send_due_reminders(now=NOW)
+    send_due_reminders(now=NOW)
 
     assert recipients(mailoutbox) == [appointment.patient.email]
 
@@ -87,8 +81,7 @@ def test_scheduled_and_confirmed_appointments_are_reminded(clinic, book, mailout
 def test_checked_in_appointment_is_not_reminded(clinic, book, mailoutbox):
     book(clinic, NOW + timedelta(minutes=20), status=AppointmentStatus.CHECKED_IN)
 
-    with scopes_disabled():
-        assert send_due_reminders(now=NOW).sent == 0
+    assert send_due_reminders(now=NOW).sent == 0
     assert mailoutbox == []
 
 
@@ -99,8 +92,7 @@ def test_only_appointments_starting_within_the_window_are_reminded(clinic, book,
     at_window_end = book(clinic, NOW + timedelta(hours=24))
     tomorrow_evening = book(clinic, NOW + timedelta(hours=30))
 
-    with scopes_disabled():
-        send_due_reminders(now=NOW)
+    send_due_reminders(now=NOW)
 
     assert sorted(recipients(mailoutbox)) == sorted([starting_now.patient.email, last_inside.patient.email])
     for untouched in (past, at_window_end, tomorrow_evening):
@@ -113,8 +105,7 @@ def test_window_follows_the_reminder_window_setting(settings, clinic, book, mail
     soon = book(clinic, NOW + timedelta(minutes=90))
     book(clinic, NOW + timedelta(hours=3))
 
-    with scopes_disabled():
-        send_due_reminders(now=NOW)
+    send_due_reminders(now=NOW)
 
     assert recipients(mailoutbox) == [soon.patient.email]
 
@@ -123,8 +114,7 @@ def test_patient_without_email_is_not_reminded_nor_counted_as_failure(clinic, bo
     silent = book(clinic, NOW + timedelta(hours=1), patient_fields={"email": ""})
     reachable = book(clinic, NOW + timedelta(hours=2))
 
-    with scopes_disabled():
-        run = send_due_reminders(now=NOW)
+    run = send_due_reminders(now=NOW)
 
     assert run == ReminderRun(sent=1, failed=0, chunks=1)
     assert recipients(mailoutbox) == [reachable.patient.email]
@@ -136,8 +126,7 @@ def test_soft_deleted_patient_is_not_reminded(clinic, book, mailoutbox):
     gone = book(clinic, NOW + timedelta(hours=1), patient_fields={"is_deleted": True})
     book(clinic, NOW + timedelta(hours=2))
 
-    with scopes_disabled():
-        send_due_reminders(now=NOW)
+    send_due_reminders(now=NOW)
 
     assert gone.patient.email not in recipients(mailoutbox)
     assert len(mailoutbox) == 1
@@ -147,8 +136,7 @@ def test_appointments_of_every_clinic_are_reminded_in_one_run(clinic, other_clin
     ours = book(clinic, NOW + timedelta(hours=1))
     theirs = book(other_clinic, NOW + timedelta(hours=1))
 
-    with scopes_disabled():
-        send_due_reminders(now=NOW)
+    send_due_reminders(now=NOW)
 
     assert sorted(recipients(mailoutbox)) == sorted([ours.patient.email, theirs.patient.email])
     by_address = {m.to[0]: m for m in mailoutbox}
@@ -167,8 +155,7 @@ def test_email_names_clinic_and_local_time_and_goes_to_patient_only(settings, bo
     # 07:30 UTC is 08:30 in Paris in January.
     book(paris, NOW.replace(day=15, hour=7, minute=30), patient=patient, provider=provider)
 
-    with scopes_disabled():
-        send_due_reminders(now=NOW)
+    send_due_reminders(now=NOW)
 
     assert len(mailoutbox) == 1
     message = mailoutbox[0]
@@ -190,8 +177,7 @@ def test_email_names_clinic_and_local_time_and_goes_to_patient_only(settings, bo
 def test_unassigned_appointment_email_names_no_provider(clinic, book, mailoutbox):
     book(clinic, NOW + timedelta(hours=1))
 
-    with scopes_disabled():
-        send_due_reminders(now=NOW)
+    send_due_reminders(now=NOW)
 
     assert " with " not in mailoutbox[0].body
     assert "Clinique Alpha" in mailoutbox[0].body
@@ -209,8 +195,7 @@ def test_failed_send_leaves_that_appointment_for_the_next_run(clinic, book_due, 
 
     monkeypatch.setattr(EmailMessage, "send", send_failing_for_one)
 
-    with scopes_disabled():
-        run = send_due_reminders(now=NOW)
+    run = send_due_reminders(now=NOW)
 
     assert run == ReminderRun(sent=4, failed=1, chunks=1)
     assert unlucky.patient.email not in recipients(mailoutbox)
@@ -220,8 +205,7 @@ def test_failed_send_leaves_that_appointment_for_the_next_run(clinic, book_due, 
 
     # The server is back: the next run sends only the one that failed.
     monkeypatch.setattr(EmailMessage, "send", original_send)
-    with scopes_disabled():
-        retry = send_due_reminders(now=NOW + timedelta(minutes=10))
+    retry = send_due_reminders(now=NOW + timedelta(minutes=10))
 
     assert retry == ReminderRun(sent=1, failed=0, chunks=1)
     assert recipients(mailoutbox[4:]) == [unlucky.patient.email]
