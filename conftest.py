@@ -4,6 +4,7 @@ Naming follows healthchecks' alice/bob habit: `clinic` and its staff are "ours";
 and `outsider` exist to prove that nothing of ours is visible to them, and the reverse.
 """
 
+import inspect
 import secrets
 
 import pytest
@@ -15,11 +16,28 @@ from rest_framework.test import APIClient
 from keneyapp.accounts.roles import Role
 from keneyapp.accounts.tokens import issue_access_token
 from keneyapp.core.caching import cache_service
+from keneyapp.core.scoping import scopes_disabled
 from tests.factories import TenantFactory, UserFactory
 
 # The suite signs with a strong random key of its own, as production must (with DEBUG off the
 # servers it starts refuse the development key; tests/live_servers.py hands them this one).
 django_settings.SECRET_KEY = secrets.token_urlsafe(50)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_fixture_setup(fixturedef, request):
+    """Fixtures make rows for any clinic, so they run with scopes disabled (as pretix's do).
+
+    A generator fixture's body cannot be wrapped from here (it resumes at teardown outside this
+    hook): one that queries clinic-owned rows says `with scopes_disabled():` itself. Test bodies
+    are never wrapped: a body that reads the ORM says so, and the requests it makes go through
+    the real doors (ClinicScopeMiddleware clears any scope a request inherits).
+    """
+    if inspect.isgeneratorfunction(fixturedef.func):
+        yield
+    else:
+        with scopes_disabled():
+            yield
 
 
 @pytest.fixture(autouse=True)

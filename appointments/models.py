@@ -3,6 +3,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from keneyapp.core.scoping import ClinicScopedManager
+
 MIN_DURATION_MINUTES = 5
 MAX_DURATION_MINUTES = 480
 
@@ -60,6 +62,8 @@ class Appointment(models.Model):
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ClinicScopedManager()
 
     class Meta:
         constraints = [
@@ -129,6 +133,8 @@ class WorkingHours(models.Model):
     starts_at = models.TimeField()
     ends_at = models.TimeField()
 
+    objects = ClinicScopedManager()
+
     class Meta:
         verbose_name_plural = "working hours"
         ordering = ["provider", "weekday", "starts_at"]
@@ -156,6 +162,8 @@ class TimeOff(models.Model):
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     reason = models.CharField(max_length=255, blank=True)
+
+    objects = ClinicScopedManager()
 
     class Meta:
         verbose_name = "time off"

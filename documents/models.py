@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from keneyapp.core.scoping import ClinicScopedManager
+
 ACTIVE = Q(is_deleted=False)
 
 
@@ -56,6 +58,8 @@ class Document(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ClinicScopedManager()
+
     class Meta:
         constraints = [
             # "Asking twice while one is pending returns the pending one": one pending report per
@@ -106,6 +110,8 @@ class DocumentVersion(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = ClinicScopedManager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["document", "version"], name="document_version_unique_number"),
@@ -124,6 +130,8 @@ class DocumentAccess(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     accessed_at = models.DateTimeField(auto_now_add=True)
     through = models.CharField(max_length=10, choices=[("api", "API"), ("admin", "Admin")])
+
+    objects = ClinicScopedManager()
 
     class Meta:
         verbose_name = "document download"

@@ -37,6 +37,7 @@ from keneyapp.accounts import tokens
 from keneyapp.accounts.authentication import authenticate_access_claims
 from keneyapp.accounts.roles import role_can
 from keneyapp.core.events import staff_group, user_group
+from keneyapp.core.scoping import UnscopedQuery, log_unscoped_query, scope
 from messaging import connection_slots
 
 logger = logging.getLogger("keneyapp.messaging")
@@ -68,6 +69,15 @@ def _token_from_subprotocols(subprotocols: list[str]) -> str | None:
     if len(subprotocols) == 2 and subprotocols[0].lower() == SUBPROTOCOL and subprotocols[1]:
         return subprotocols[1]
     return None
+
+
+def _in_clinic_scope(tenant_id: int, func, args):
+    try:
+        with scope(tenant=tenant_id):
+            return func(*args)
+    except UnscopedQuery as error:
+        log_unscoped_query(error, door="websocket /ws/notifications/")
+        raise
 
 
 def _authenticate(token: str):
@@ -136,6 +146,16 @@ class NotificationConsumer(AsyncWebsocketConsumer):
             return
         await self.accept(subprotocol=SUBPROTOCOL)
         self.heartbeat_task = asyncio.create_task(self._heartbeat())
+
+    async def in_clinic_scope(self, func, *args):
+        """The socket's door into its clinic scope: run `func(*args)` (database work) in a worker
+        thread inside the scope of the clinic named by the token's claims at connect.
+
+        The scope is entered in the thread that runs the queries, at each call: contextvars do not
+        flow between asyncio tasks (a heartbeat or flush task would not see a scope entered in
+        connect), and a scope held across awaits could leak into another socket's work.
+        """
+        return await database_sync_to_async(_in_clinic_scope)(self.user.tenant_id, func, args)
 
     async def disconnect(self, code):
         for task in (self.flush_task, self.heartbeat_task):

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from keneyapp.core.scoping import ClinicScopedManager
+
 # The longest body accepted (characters): a long clinical note fits, a pasted document does not
 # (documents have their own app). Settable, see MESSAGE_BODY_MAX_CHARS in settings.
 SUBJECT_MAX_LENGTH = 200
@@ -60,6 +62,8 @@ class Message(models.Model):
     urgent_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ClinicScopedManager()
 
     class Meta:
         constraints = [

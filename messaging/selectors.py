@@ -57,6 +57,7 @@ def message_list_queryset(
     Each box is one index range: (tenant, receiver, id) or (tenant, sender, id); unread inbox rows
     come from the partial unread index.
     """
+    queryset: QuerySet[Message]
     if box == "sent":
         queryset = Message.objects.filter(tenant=tenant, sender=user)
     elif box == "inbox" or thread_id is None:

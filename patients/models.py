@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 
+from keneyapp.core.scoping import ClinicScopedManager
+
 ACTIVE = Q(is_deleted=False)
 
 
@@ -45,6 +47,8 @@ class Patient(models.Model):
     # Lower-cased, accent-free "names email phone digits mrn", written by patients.services, so
     # search is case- and accent-insensitive on every database (trigram-indexed on PostgreSQL).
     search_text = models.TextField(blank=True, editable=False)
+
+    objects = ClinicScopedManager()
 
     class Meta:
         constraints = [
@@ -91,6 +95,8 @@ class PatientNumberSequence(models.Model):
         "accounts.Tenant", on_delete=models.CASCADE, primary_key=True, related_name="+"
     )
     last_value = models.PositiveBigIntegerField(default=0)
+
+    objects = ClinicScopedManager()
 
     def __str__(self) -> str:
         return f"record numbers of clinic {self.tenant_id}: last {self.last_value}"

@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from keneyapp.accounts.models import Tenant, User
@@ -77,6 +77,7 @@ def _check_unique(
     *, tenant: Tenant | int, mrn: str | None, email: str | None, exclude_id: int | None
 ) -> None:
     errors = {}
+    taken: QuerySet[Patient]
     if mrn:
         taken = Patient.objects.filter(tenant=tenant, mrn=mrn)
         if exclude_id:

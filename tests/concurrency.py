@@ -1,5 +1,6 @@
 """Run callables at the same moment, each in its own thread and database connection."""
 
+import contextvars
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -17,16 +18,19 @@ def run_at_once(
     A thread's exception would otherwise vanish (the test would only see a missing result), so the
     first one, by position, is raised here; a thread still running after `timeout` seconds is an
     error too, not a silent None. Each thread closes its database connections: one left open keeps
-    the test database from being flushed (or dropped) after the test.
+    the test database from being flushed (or dropped) after the test. Each function runs in a copy
+    of the caller's context, as an asyncio task would: a clinic scope (or `scopes_disabled()`) the
+    caller is in holds in the threads too.
     """
     barrier = threading.Barrier(len(functions))
+    contexts = [contextvars.copy_context() for _ in functions]
     results: list = [None] * len(functions)
     errors: dict[int, BaseException] = {}
 
     def run(index: int, function: Callable[[], Any]) -> None:
         try:
             barrier.wait(timeout=barrier_timeout)
-            results[index] = function()
+            results[index] = contexts[index].run(function)
         except BaseException as exc:  # raised in the caller below
             errors[index] = exc
         finally:

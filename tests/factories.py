@@ -6,6 +6,7 @@ from factory.django import DjangoModelFactory
 from appointments.models import Appointment, AppointmentStatus
 from keneyapp.accounts.models import Tenant, User
 from keneyapp.accounts.roles import Role
+from keneyapp.core.scoping import scopes_disabled
 from messaging.models import Message
 from patients.models import Patient, Sex
 from patients.services import patient_search_text
@@ -101,4 +102,5 @@ class MessageFactory(DjangoModelFactory):
         # A first message is its own thread, as messaging.services.message_send makes it.
         if create and obj.thread_id is None:
             obj.thread_id = obj.pk
-            Message.objects.filter(pk=obj.pk).update(thread_id=obj.pk)
+            with scopes_disabled():
+                Message.objects.filter(pk=obj.pk).update(thread_id=obj.pk)

@@ -36,6 +36,8 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.db import transaction
 
+from keneyapp.core.scoping import in_current_scope
+
 logger = logging.getLogger("keneyapp.events")
 
 # How long a request may wait for the channel layer before giving up on its events.
@@ -142,7 +144,8 @@ def publish_many_on_commit(deliveries: list[tuple[str, EventOrFactory]]) -> None
             if not callable(event):  # a factory's event is checked when it is computed
                 check_event(event)
     if deliveries:
-        transaction.on_commit(lambda: publish_now(deliveries))
+        # Lazy events read the database: in the scope of the code that published them.
+        transaction.on_commit(in_current_scope(lambda: publish_now(deliveries)))
 
 
 def notify_consumers_on_commit(*, group: str, message: dict) -> None:

@@ -1,13 +1,18 @@
-"""The guide's endpoint monitoring and response compression."""
+"""The guide's endpoint monitoring and response compression; the admin's clinic time zone and
+clinic scope."""
 
 import logging
 import time
+from contextlib import nullcontext
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.middleware.gzip import GZipMiddleware
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django_scopes.state import state as scope_state
+
+from keneyapp.core.scoping import UnscopedQuery, log_unscoped_query, scope, scopes_disabled
 
 logger = logging.getLogger("keneyapp.slow_request")
 
@@ -52,6 +57,46 @@ class ClinicTimezoneMiddleware:
             with timezone.override(ZoneInfo(user.tenant.timezone)):
                 return self.get_response(request)
         return self.get_response(request)
+
+
+class ClinicScopeMiddleware:
+    """The admin's door into the clinic scope (after AuthenticationMiddleware).
+
+    Every request starts with no scope, whatever the thread or the caller held before (a test body
+    in `scopes_disabled()`, a scope an earlier request on this thread failed to leave), so only the
+    request's own door decides. Admin requests: clinic staff work in their clinic's scope,
+    superusers with scopes disabled (the platform's operators; TenantScopedAdmin gives them the
+    clinic filter); anonymous ones (the login page) in none. API requests enter their scope in the
+    base API view, after the bearer token is authenticated (keneyapp.core.views.ClinicApiView).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = scope_state.set(None)
+        try:
+            with self._clinic_scope(request):
+                return self.get_response(request)
+        finally:
+            scope_state.reset(token)
+
+    @staticmethod
+    def _clinic_scope(request):
+        if not request.path.startswith("/admin/"):
+            return nullcontext()
+        user = request.user
+        if not (user.is_authenticated and user.is_active):
+            return nullcontext()
+        if user.is_superuser:
+            return scopes_disabled()  # platform administration spans clinics
+        if user.tenant_id is not None:
+            return scope(tenant=user.tenant_id)
+        return nullcontext()
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, UnscopedQuery):
+            log_unscoped_query(exception, door=f"{request.method} {request.path}")
 
 
 class MinimumSizeGZipMiddleware(GZipMiddleware):

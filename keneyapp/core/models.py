@@ -1,5 +1,7 @@
 from django.db import models
 
+from keneyapp.core.scoping import ClinicScopedManager
+
 
 class TenantRowCount(models.Model):
     """How many rows a clinic has in a counted table (e.g. active patients), kept exact by
@@ -9,6 +11,8 @@ class TenantRowCount(models.Model):
     tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+", db_index=False)
     counter = models.CharField(max_length=64)
     total = models.BigIntegerField(default=0)
+
+    objects = ClinicScopedManager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant", "counter"], name="tenant_row_count_unique")]

@@ -4,6 +4,7 @@ service on every database; see test_concurrency.py for races and the PostgreSQL 
 import pytest
 
 from appointments.models import Appointment, AppointmentStatus
+from keneyapp.core.scoping import scopes_disabled
 from tests.factories import AppointmentFactory
 
 from .helpers import DAKAR, assert_error, at, book, detail_url, snapshot
@@ -43,7 +44,8 @@ def test_an_overlapping_booking_is_a_409_naming_the_appointment_it_clashes_with(
     response = book(api(doctor), patient, when, provider=doctor, duration=duration)
 
     assert_double_booking(response, booked)
-    assert list(Appointment.objects.values_list("pk", flat=True)) == [booked.pk]
+    with scopes_disabled():
+        assert list(Appointment.objects.values_list("pk", flat=True)) == [booked.pk]
 
 
 def test_the_conflict_is_answered_in_clinic_time(api, paris_doctor, paris_patient):
@@ -71,7 +73,8 @@ def test_adjacent_appointments_do_not_clash(api, doctor, patient, booked, when, 
     response = book(api(doctor), patient, when, provider=doctor, duration=duration)
 
     assert response.status_code == 201, response.content
-    assert Appointment.objects.count() == 2
+    with scopes_disabled():
+        assert Appointment.objects.count() == 2
 
 
 @pytest.mark.parametrize("released", [AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW])
@@ -215,4 +218,5 @@ def test_reactivating_a_slot_is_refused_once_it_is_cancelled(api, doctor, patien
 
     assert rebooked.status_code == 201
     assert_error(response, 409, code="invalid_status_transition")
-    assert Appointment.objects.get(pk=booked.pk).status == AppointmentStatus.CANCELLED
+    with scopes_disabled():
+        assert Appointment.objects.get(pk=booked.pk).status == AppointmentStatus.CANCELLED

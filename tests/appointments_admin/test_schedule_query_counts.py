@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from appointments.models import TimeOff, WorkingHours
 from keneyapp.accounts.roles import Role
+from keneyapp.core.scoping import scopes_disabled
 from tests.factories import TenantFactory, UserFactory
 
 
@@ -27,10 +28,13 @@ def count_queries(browser):
 def add_schedules(clinic, providers: int) -> None:
     for n in range(providers):
         provider = UserFactory(tenant=clinic, role=Role.NURSE, username=f"nurse{clinic.pk}-{n}-{providers}")
-        WorkingHours.objects.bulk_create(
-            WorkingHours(tenant=clinic, provider=provider, weekday=day, starts_at=time(8), ends_at=time(12))
-            for day in range(5)
-        )
+        with scopes_disabled():
+            WorkingHours.objects.bulk_create(
+                WorkingHours(
+                    tenant=clinic, provider=provider, weekday=day, starts_at=time(8), ends_at=time(12)
+                )
+                for day in range(5)
+            )
         start = datetime(2030, 1, 1, tzinfo=UTC) + timedelta(days=n)
         TimeOff.objects.create(
             tenant=clinic, provider=provider, starts_at=start, ends_at=start + timedelta(days=1)

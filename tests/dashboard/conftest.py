@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from appointments.models import AppointmentStatus as S
+from keneyapp.core.scoping import scopes_disabled
 from patients.models import Patient
 from tests.factories import AppointmentFactory, PatientFactory
 
@@ -26,7 +27,8 @@ def frozen_now(monkeypatch):
 
 def patient_created(tenant, created_at, **kwargs):
     patient = PatientFactory(tenant=tenant, **kwargs)
-    Patient.objects.filter(pk=patient.pk).update(created_at=created_at)
+    with scopes_disabled():
+        Patient.objects.filter(pk=patient.pk).update(created_at=created_at)
     return patient
 
 

@@ -5,6 +5,7 @@ import threading
 import pytest
 
 from dashboard import selectors
+from keneyapp.core.scoping import scopes_disabled
 from tests.concurrency import run_at_once
 from tests.factories import PatientFactory
 
@@ -22,7 +23,8 @@ def test_concurrent_requests_on_a_cold_cache_compute_once(clinic, monkeypatch):
     def counted(tenant):
         with lock:
             calls.append(tenant.pk)
-        return real(tenant)
+        with scopes_disabled():
+            return real(tenant)
 
     monkeypatch.setattr(selectors, "dashboard_stats", counted)
 

@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 from demo.seeding import DEMO_CLINICS
 from keneyapp.accounts.models import Tenant, User
 from keneyapp.accounts.roles import Role
+from keneyapp.core.scoping import scopes_disabled
 from patients.models import Patient
 
 FIRST, SECOND = (spec.slug for spec in DEMO_CLINICS)
@@ -28,11 +29,12 @@ def seed(*args: str) -> None:
 
 
 def snapshot() -> dict:
-    return {
-        "tenants": sorted(Tenant.objects.values_list("slug", flat=True)),
-        "users": sorted(User.objects.values_list("username", "tenant__slug", "role")),
-        "patients": dict(Patient.objects.values_list("tenant__slug").annotate(n=Count("id"))),
-    }
+    with scopes_disabled():
+        return {
+            "tenants": sorted(Tenant.objects.values_list("slug", flat=True)),
+            "users": sorted(User.objects.values_list("username", "tenant__slug", "role")),
+            "patients": dict(Patient.objects.values_list("tenant__slug").annotate(n=Count("id"))),
+        }
 
 
 @pytest.mark.django_db
@@ -44,7 +46,8 @@ def test_refuses_without_debug_or_force(settings):
 
     assert not Tenant.objects.exists()
     assert not User.objects.exists()
-    assert not Patient.objects.exists()
+    with scopes_disabled():
+        assert not Patient.objects.exists()
 
 
 @pytest.mark.django_db
@@ -54,7 +57,8 @@ def test_runs_with_debug_on_without_force(settings):
     call_command("seed_demo", "--patients", "30", "--other-patients", "5")
 
     assert Tenant.objects.filter(slug__in=[FIRST, SECOND]).count() == 2
-    assert Patient.objects.filter(tenant__slug=FIRST, is_deleted=False).count() == 30
+    with scopes_disabled():
+        assert Patient.objects.filter(tenant__slug=FIRST, is_deleted=False).count() == 30
 
 
 @pytest.mark.django_db
@@ -82,36 +86,42 @@ def test_patients_option_sets_first_clinic_active_patients():
 
     first = Tenant.objects.get(slug=FIRST)
     second = Tenant.objects.get(slug=SECOND)
-    assert Patient.objects.filter(tenant=first, is_deleted=False).count() == 30
-    assert Patient.objects.filter(tenant=second, is_deleted=False).count() == 5
+    with scopes_disabled():
+        assert Patient.objects.filter(tenant=first, is_deleted=False).count() == 30
+        assert Patient.objects.filter(tenant=second, is_deleted=False).count() == 5
     # Bulk-inserted rows still get the search column the list and the admin search read.
-    assert not Patient.objects.filter(search_text="").exists()
+    with scopes_disabled():
+        assert not Patient.objects.filter(search_text="").exists()
 
 
 @pytest.mark.django_db(reset_sequences=True)
 def test_first_clinic_owns_patient_id_1_on_a_fresh_database():
     seed()
 
-    assert Patient.objects.get(pk=1).tenant.slug == FIRST
+    with scopes_disabled():
+        assert Patient.objects.get(pk=1).tenant.slug == FIRST
 
 
 @pytest.mark.django_db
 def test_lowest_patient_id_belongs_to_first_clinic():
     seed()
 
-    assert Patient.objects.order_by("pk").first().tenant.slug == FIRST
+    with scopes_disabled():
+        assert Patient.objects.order_by("pk").first().tenant.slug == FIRST
 
 
 @pytest.mark.django_db
 def test_running_twice_is_idempotent():
     seed()
     before = snapshot()
-    mrns_before = set(Patient.objects.values_list("tenant_id", "mrn"))
+    with scopes_disabled():
+        mrns_before = set(Patient.objects.values_list("tenant_id", "mrn"))
 
     seed()
 
     assert snapshot() == before
-    assert set(Patient.objects.values_list("tenant_id", "mrn")) == mrns_before
+    with scopes_disabled():
+        assert set(Patient.objects.values_list("tenant_id", "mrn")) == mrns_before
     assert User.objects.get(username="testuser").check_password("testpass")
 
 
@@ -119,14 +129,16 @@ def test_running_twice_is_idempotent():
 def test_rerun_tops_up_to_the_target_after_deletions():
     seed()
     first = Tenant.objects.get(slug=FIRST)
-    for patient in Patient.objects.filter(tenant=first).order_by("pk")[:4]:
-        patient.is_deleted = True
-        patient.save(update_fields=["is_deleted"])
+    with scopes_disabled():
+        for patient in Patient.objects.filter(tenant=first).order_by("pk")[:4]:
+            patient.is_deleted = True
+            patient.save(update_fields=["is_deleted"])
 
     seed()
 
-    assert Patient.objects.filter(tenant=first, is_deleted=False).count() == 30
-    assert Patient.objects.filter(tenant=first).count() == 34  # deleted rows are kept
+    with scopes_disabled():
+        assert Patient.objects.filter(tenant=first, is_deleted=False).count() == 30
+        assert Patient.objects.filter(tenant=first).count() == 34  # deleted rows are kept
 
 
 @pytest.mark.django_db
@@ -136,10 +148,12 @@ def test_record_numbers_are_unique_per_clinic():
     call_command("seed_demo", "--force", "--patients", "45", "--other-patients", "5")
 
     for slug in (FIRST, SECOND):
-        mrns = list(Patient.objects.filter(tenant__slug=slug).values_list("mrn", flat=True))
+        with scopes_disabled():
+            mrns = list(Patient.objects.filter(tenant__slug=slug).values_list("mrn", flat=True))
         assert len(mrns) == len(set(mrns))
         assert all(mrns)
-    assert Patient.objects.filter(tenant__slug=FIRST).count() == 45
+    with scopes_disabled():
+        assert Patient.objects.filter(tenant__slug=FIRST).count() == 45
 
 
 @pytest.mark.django_db
@@ -191,7 +205,8 @@ def test_seeded_patients_were_registered_over_the_last_three_years():
     seed("--patients", "200")
 
     now = timezone.now()
-    created = list(Patient.objects.filter(tenant__slug=FIRST).values_list("created_at", flat=True))
+    with scopes_disabled():
+        created = list(Patient.objects.filter(tenant__slug=FIRST).values_list("created_at", flat=True))
     assert all(now - timedelta(days=3 * 365 + 1) <= moment <= now for moment in created)
     # Spread out, as a real register: only a small share is "new this month" on the dashboard.
     assert sum(moment >= now - timedelta(days=31) for moment in created) < len(created) / 4

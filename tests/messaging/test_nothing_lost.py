@@ -8,6 +8,7 @@ import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from django.test import TestCase
 
+from keneyapp.core.scoping import scopes_disabled
 from messaging.services import message_send
 
 from .conftest import MESSAGES_URL
@@ -38,7 +39,8 @@ def test_500_messages_across_a_reconnect_arrive_all_once_with_the_right_unread_c
     def send_batch(count: int) -> list[int]:
         ids = []
         for index in range(count):
-            with TestCase.captureOnCommitCallbacks(execute=True):  # the events go out on commit
+            # the events go out on commit
+            with TestCase.captureOnCommitCallbacks(execute=True), scopes_disabled():
                 ids.append(message_send(sender=doctor, receiver_id=nurse.pk, body=f"m{index}").message.pk)
         return ids
 

@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from keneyapp.core.scoping import scopes_disabled
 from patients.models import Patient
 from tests.factories import PatientFactory
 
@@ -19,7 +20,8 @@ def test_create_answers_201_with_the_patient_and_its_location(api, doctor, clini
 
     assert response.status_code == 201
     body = response.json()
-    created = Patient.objects.get(pk=body["id"])
+    with scopes_disabled():
+        created = Patient.objects.get(pk=body["id"])
     assert response["Location"] == f"/api/v1/patients/{created.pk}"
     assert created.tenant_id == clinic.pk
     assert (created.first_name, created.last_name) == ("Awa", "Diop")
@@ -42,7 +44,8 @@ def test_creator_is_the_caller(api, doctor):
     response = post(api(doctor), valid_body())
 
     assert response.json()["created_by"] == doctor.pk
-    assert Patient.objects.get(pk=response.json()["id"]).created_by_id == doctor.pk
+    with scopes_disabled():
+        assert Patient.objects.get(pk=response.json()["id"]).created_by_id == doctor.pk
 
 
 def test_only_the_required_fields_are_needed(api, doctor):
@@ -69,7 +72,8 @@ def test_a_given_record_number_is_kept(api, doctor):
 
     assert response.status_code == 201
     assert response.json()["mrn"] == "DKR-2024-17"
-    assert Patient.objects.get(pk=response.json()["id"]).mrn == "DKR-2024-17"
+    with scopes_disabled():
+        assert Patient.objects.get(pk=response.json()["id"]).mrn == "DKR-2024-17"
 
 
 def test_generated_record_numbers_skip_one_typed_by_hand(api, doctor):
@@ -118,7 +122,8 @@ def test_server_owned_keys_in_the_body_are_refused_not_used(api, doctor, other_c
 
     body = assert_error(response, 400, fields=(key,))
     assert body["fields"][key][0]["code"] == "unknown_field"
-    assert Patient.objects.count() == 0
+    with scopes_disabled():
+        assert Patient.objects.count() == 0
 
 
 def test_a_baby_born_today_is_accepted(api, doctor):
@@ -154,7 +159,8 @@ def test_an_email_deleted_through_the_api_is_free_again(api, doctor):
     second = post(client, valid_body())
 
     assert second.status_code == 201
-    assert Patient.objects.filter(email="awa.diop@example.org").count() == 2
+    with scopes_disabled():
+        assert Patient.objects.filter(email="awa.diop@example.org").count() == 2
 
 
 def test_an_email_used_in_another_clinic_is_allowed(api, doctor, other_clinic):

@@ -5,6 +5,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from keneyapp.core.scoping import scopes_disabled
 from patients.models import Patient
 from tests.factories import PatientFactory
 
@@ -19,7 +20,8 @@ LIST_VARIANTS = [
 
 
 def add_patients(clinic, count: int) -> None:
-    Patient.objects.bulk_create(PatientFactory.build_batch(count, tenant=clinic, last_name="Ndiaye"))
+    with scopes_disabled():
+        Patient.objects.bulk_create(PatientFactory.build_batch(count, tenant=clinic, last_name="Ndiaye"))
 
 
 @pytest.mark.parametrize("params", LIST_VARIANTS)

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from appointments.models import Appointment, AppointmentStatus
 from appointments.reminders import CHUNK_SIZE, ReminderRun, send_due_reminders, send_reminder_chunk
 from keneyapp.accounts.roles import Role
+from keneyapp.core.scoping import scopes_disabled
 from tests.factories import PatientFactory, TenantFactory, UserFactory
 
 from .conftest import NOW, recipients
@@ -30,8 +31,9 @@ def test_250_due_appointments_are_sent_in_3_chunks_each_once(clinic, book_due, m
     sent_to = Counter(recipients(mailoutbox))
     assert sent_to == Counter(a.patient.email for a in due)
     assert set(sent_to.values()) == {1}
-    assert not Appointment.objects.filter(reminder_sent_at__isnull=True).exists()
-    assert set(Appointment.objects.values_list("reminder_sent_at", flat=True)) == {NOW}
+    with scopes_disabled():
+        assert not Appointment.objects.filter(reminder_sent_at__isnull=True).exists()
+        assert set(Appointment.objects.values_list("reminder_sent_at", flat=True)) == {NOW}
 
 
 def test_a_second_run_sends_nothing(clinic, book_due, mailoutbox):
@@ -197,7 +199,8 @@ def test_failed_send_leaves_that_appointment_for_the_next_run(clinic, book_due, 
 
     assert run == ReminderRun(sent=4, failed=1, chunks=1)
     assert unlucky.patient.email not in recipients(mailoutbox)
-    marked = set(Appointment.objects.filter(reminder_sent_at=NOW).values_list("pk", flat=True))
+    with scopes_disabled():
+        marked = set(Appointment.objects.filter(reminder_sent_at=NOW).values_list("pk", flat=True))
     assert marked == {a.pk for a in due} - {unlucky.pk}
 
     # The server is back: the next run sends only the one that failed.
@@ -211,17 +214,19 @@ def test_failed_send_leaves_that_appointment_for_the_next_run(clinic, book_due, 
 
 def test_chunk_skips_appointments_reminded_or_cancelled_since_ids_were_read(clinic, book_due, mailoutbox):
     first, second, third = book_due(clinic, 3)
-    Appointment.objects.filter(pk=first.pk).update(reminder_sent_at=NOW)
-    Appointment.objects.filter(pk=second.pk).update(status=AppointmentStatus.CANCELLED)
+    with scopes_disabled():
+        Appointment.objects.filter(pk=first.pk).update(reminder_sent_at=NOW)
+        Appointment.objects.filter(pk=second.pk).update(status=AppointmentStatus.CANCELLED)
 
-    sent, failed = send_reminder_chunk([first.pk, second.pk, third.pk], now=NOW)
+    with scopes_disabled():
+        sent, failed = send_reminder_chunk([first.pk, second.pk, third.pk], now=NOW)
 
     assert (sent, failed) == (1, 0)
     assert recipients(mailoutbox) == [third.patient.email]
 
 
 def _chunk_queries(ids: list[int]) -> list[str]:
-    with CaptureQueriesContext(connection) as captured:
+    with CaptureQueriesContext(connection) as captured, scopes_disabled():
         sent, _ = send_reminder_chunk(ids, now=NOW)
     assert sent == len(ids)
     return [q["sql"] for q in captured.captured_queries]
@@ -262,7 +267,7 @@ def test_a_chunk_reads_its_rows_in_one_query_with_patient_provider_and_clinic_jo
 def test_a_full_run_costs_one_query_per_chunk_plus_the_id_lookup(clinic, book_due, mailoutbox):
     book_due(clinic, 250)
 
-    with CaptureQueriesContext(connection) as captured:
+    with CaptureQueriesContext(connection) as captured, scopes_disabled():
         run = send_due_reminders(now=NOW)
 
     assert run.chunks == 3

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from demo import appointment_seeding, seeding
+from keneyapp.core.scoping import scopes_disabled
 
 
 class Command(BaseCommand):
@@ -32,6 +33,8 @@ class Command(BaseCommand):
         )
         parser.add_argument("--force", action="store_true", help="Run even with DEBUG off (benchmarks).")
 
+    # Seeding creates the demo clinics and fills each of them: it spans clinics.
+    @scopes_disabled()
     def handle(self, *args, force: bool, **options):
         if not settings.DEBUG and not force:
             raise CommandError(

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.text import slugify
 
 from keneyapp.accounts.services import tenant_create
+from keneyapp.core.scoping import scopes_disabled
 
 PASSWORD_ENV = "KENEYAPP_ADMIN_PASSWORD"  # noqa: S105 (the variable's name, not a password)
 
@@ -24,6 +25,8 @@ class Command(BaseCommand):
         parser.add_argument("--admin-username", required=True)
         parser.add_argument("--admin-email", default="")
 
+    # Platform administration: it creates a clinic, so there is no clinic scope to enter yet.
+    @scopes_disabled()
     def handle(self, *args, name, slug, timezone, admin_username, admin_email, **options):
         password = os.environ.get(PASSWORD_ENV)
         if not password:

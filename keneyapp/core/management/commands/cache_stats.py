@@ -3,11 +3,14 @@
 from django.core.management.base import BaseCommand
 
 from keneyapp.core.caching import cache_service
+from keneyapp.core.scoping import scopes_disabled
 
 
 class Command(BaseCommand):
     help = "Hit and miss counts of the two-level cache, per prefix and level (shared via Redis)."
 
+    # The cache's statistics are the whole platform's (all clinics' keys); it reads no rows.
+    @scopes_disabled()
     def handle(self, *args, **options):
         cache_service.flush_stats()
         stats = cache_service.shared_stats()
