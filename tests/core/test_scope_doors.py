@@ -137,7 +137,8 @@ def test_a_sockets_database_work_runs_in_the_scope_of_its_tokens_clinic(doctor, 
 # --- management commands --------------------------------------------------------------------------
 def _project_commands():
     for app in apps.get_app_configs():
-        if not app.path.startswith(str(settings.BASE_DIR)):
+        # The project's own apps: under the checkout, not an installed package (.venv may be inside).
+        if not app.path.startswith(str(settings.BASE_DIR)) or "site-packages" in app.path:
             continue
         for name in find_commands(os.path.join(app.path, "management")):
             yield name, load_command_class(app.name, name)
