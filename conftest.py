@@ -11,6 +11,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.test import Client
+from django_scopes.state import state as scope_state
 from rest_framework.test import APIClient
 
 from keneyapp.accounts.roles import Role
@@ -38,6 +39,18 @@ def pytest_fixture_setup(fixturedef, request):
     else:
         with scopes_disabled():
             yield
+
+
+@pytest.fixture(autouse=True)
+def _no_clinic_scope_leaks():
+    """Every test body starts outside any clinic scope, and a test that leaves one active fails:
+    a leaked scope would let the next test's unscoped queries pass unnoticed."""
+    token = scope_state.set(None)
+    yield
+    leaked = scope_state.get()
+    scope_state.reset(token)
+    if leaked:
+        pytest.fail(f"the test left a clinic scope active: {leaked}")
 
 
 @pytest.fixture(autouse=True)
