@@ -101,6 +101,8 @@ MIDDLEWARE = [
     "keneyapp.core.middleware.ClinicScopeMiddleware",
     "keneyapp.core.middleware.ClinicTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages, so the login page can say why the session ended.
+    "keneyapp.accounts.admin_sessions.AdminSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "keneyapp.core.middleware.NoStoreMiddleware",
@@ -471,6 +473,12 @@ if DEBUG:
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
+# Automatic logoff (HIPAA 164.312(a)(2)(iii)): an admin session ends after this long without a
+# request, and this long after login whatever the activity (keneyapp/accounts/admin_sessions.py).
+ADMIN_IDLE_TIMEOUT_SECONDS = env_int("ADMIN_IDLE_TIMEOUT_SECONDS", 15 * 60)
+ADMIN_SESSION_MAX_SECONDS = env_int("ADMIN_SESSION_MAX_SECONDS", 12 * 3600)
+# The session row and cookie expire with the absolute lifetime too (not Django's two weeks).
+SESSION_COOKIE_AGE = ADMIN_SESSION_MAX_SECONDS
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if NUM_PROXIES else None

@@ -61,6 +61,10 @@ class ClinicUserChangeForm(StaffConstraintFormMixin, UserChangeForm):
         model = User
 
 
+# What only a platform superuser may set on a user; a clinic admin's save keeps the stored values.
+CLINIC_ADMIN_LOCKED_FIELDS = ("is_superuser", "is_staff", "tenant_id", "last_login", "date_joined")
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     """A clinic's admin manages their clinic's staff; they can never grant superuser rights or
@@ -96,7 +100,10 @@ class UserAdmin(DjangoUserAdmin):
         return self.platform_fieldsets if is_platform_admin(request) else self.clinic_fieldsets
 
     def get_readonly_fields(self, request, obj=None):
-        return ("last_login", "date_joined")
+        if is_platform_admin(request):
+            return ("last_login", "date_joined")
+        # Who may work in the admin is the platform's decision: a clinic admin's lever is is_active.
+        return ("is_staff", "last_login", "date_joined")
 
     def get_list_display(self, request):
         display = list(self.list_display)
@@ -110,8 +117,13 @@ class UserAdmin(DjangoUserAdmin):
         )
 
     def get_queryset(self, request):
+        # Every view reads its user through this: the list, the change, password, history and delete
+        # pages, the actions and the autocomplete. A clinic's admin never reaches a superuser, even
+        # one attached to their clinic.
         queryset = super().get_queryset(request)
-        return queryset if is_platform_admin(request) else queryset.filter(tenant=request.user.tenant_id)
+        if is_platform_admin(request):
+            return queryset
+        return queryset.filter(tenant=request.user.tenant_id, is_superuser=False)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "tenant" and not is_platform_admin(request):
@@ -122,8 +134,16 @@ class UserAdmin(DjangoUserAdmin):
 
     def save_model(self, request, obj, form, change):
         if not is_platform_admin(request):
-            obj.tenant_id = request.user.tenant_id
-            obj.is_superuser = False
+            # A clinic admin's form has none of these fields (or has them disabled or read-only), so a
+            # crafted POST of them is already ignored; this keeps it so should the form change.
+            if change:
+                stored = User.objects.get(pk=obj.pk)  # within their clinic: get_object's queryset
+                for field in CLINIC_ADMIN_LOCKED_FIELDS:
+                    setattr(obj, field, getattr(stored, field))
+            else:
+                obj.tenant_id = request.user.tenant_id
+                obj.is_superuser = False
+                obj.is_staff = True  # the clinic's staff work in the admin
         # A role change, a new password or a deactivation applies to the user's next request and
         # closes their sockets (keneyapp/accounts/revocation.py hears every save and delete).
         super().save_model(request, obj, form, change)
@@ -132,6 +152,8 @@ class UserAdmin(DjangoUserAdmin):
         return is_platform_admin(request) or _is_clinic_admin(request)
 
     def has_view_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not is_platform_admin(request):
+            return False
         if is_platform_admin(request) or _is_clinic_admin(request):
             return True
         # Other staff look colleagues up only through autocomplete widgets (choosing an
@@ -143,6 +165,8 @@ class UserAdmin(DjangoUserAdmin):
         return is_platform_admin(request) or _is_clinic_admin(request)
 
     def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not is_platform_admin(request):
+            return False
         return is_platform_admin(request) or _is_clinic_admin(request)
 
     def has_delete_permission(self, request, obj=None):

@@ -7,4 +7,5 @@ class AccountsConfig(AppConfig):
     verbose_name = "Clinics and staff"
 
     def ready(self) -> None:
-        from keneyapp.accounts import revocation  # noqa: F401 (connects its receivers)
+        # Imported for the receivers they connect.
+        from keneyapp.accounts import admin_sessions, revocation  # noqa: F401
