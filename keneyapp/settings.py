@@ -323,6 +323,9 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "KeneyApp <no-reply@keneyapp.local>")
 REMINDER_WINDOW_HOURS = env_int("REMINDER_WINDOW_HOURS", 24)
+# The address of the app as its users reach it (no trailing slash needed): emails link there
+# instead of carrying what they are about (keneyapp/core/emails.py).
+APP_BASE_URL = env_str("APP_BASE_URL", "http://localhost:8000")
 
 # --- Auth -----------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
