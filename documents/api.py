@@ -7,7 +7,7 @@ chunk by chunk instead of into memory.
 
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
@@ -221,7 +221,7 @@ class DocumentDownloadApi(DocumentAccessMixin, ClinicApiView):
     @extend_schema(
         responses={
             (200, "application/octet-stream"): OpenApiTypes.BINARY,
-            302: OpenApiTypes.NONE,
+            302: OpenApiResponse(description="S3 storage: the presigned URL of the file, in Location."),
         },
         parameters=[OpenApiParameter("version", int, description="An older version (default: the latest).")],
         description="S3: 302 to a presigned URL valid DOCUMENT_DOWNLOAD_EXPIRY_SECONDS; local: the file.",

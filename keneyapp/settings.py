@@ -383,6 +383,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets that share a field name ("category": every category of a document, the ones a
+    # client may upload; "status": an appointment's, a message's, a document's) each get a name
+    # of their own instead of a generated hash that changes with the choices.
+    "ENUM_NAME_OVERRIDES": {
+        "AppointmentStatusEnum": "appointments.models.AppointmentStatus",
+        "MessageStatusEnum": "messaging.models.MessageStatus",
+        "DocumentStatusEnum": "documents.models.DocumentStatus",
+        "DocumentCategoryEnum": "documents.models.DocumentCategory",
+        "UploadCategoryEnum": "documents.serializers.UPLOAD_CATEGORY_CHOICES",
+    },
     # The schema and its docs page describe every route and field: for signed-in staff only (the
     # admin's session, or a staff member's bearer token) unless DEBUG is on.
     "SERVE_PERMISSIONS": (

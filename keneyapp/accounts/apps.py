@@ -7,4 +7,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Clinics and staff"
 
     def ready(self) -> None:
-        from keneyapp.accounts import revocation  # noqa: F401 (connects its receivers)
+        from keneyapp.accounts import (
+            revocation,  # noqa: F401 (connects its receivers)
+            schema,  # noqa: F401 (registers the schema's bearer scheme)
+        )
