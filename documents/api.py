@@ -26,19 +26,11 @@ from documents.serializers import (
 from documents.uploads import DocumentUploadHandler
 from keneyapp.accounts.permissions import IsClinicStaff, RolePermission
 from keneyapp.core.pagination import page_response, parse_page_request
-from keneyapp.core.serializers import validated_input
+from keneyapp.core.serializers import page_output, validated_input
 from keneyapp.core.views import ClinicApiView
 from patients.selectors import patient_get, patient_resolve
 
-DOCUMENT_PAGE = inline_serializer(
-    "DocumentPage",
-    {
-        "items": DocumentOutput(many=True),
-        "total": serializers.IntegerField(),
-        "skip": serializers.IntegerField(),
-        "limit": serializers.IntegerField(),
-    },
-)
+DOCUMENT_PAGE = page_output("DocumentPage", DocumentOutput(many=True))
 
 
 class DocumentAccessMixin:
