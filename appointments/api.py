@@ -12,15 +12,18 @@ from appointments import selectors, services
 from appointments.serializers import (
     AppointmentCreateInput,
     AppointmentListQuery,
+    AppointmentOutput,
     AppointmentUpdateInput,
+    AvailabilityOutput,
     AvailabilityQuery,
+    BookingOutput,
     CancelInput,
 )
 from keneyapp.accounts.permissions import IsClinicStaff, RolePermission
 from keneyapp.core.clinic_time import clinic_zone
 from keneyapp.core.field_selection import parse_ordering
 from keneyapp.core.pagination import page_response, parse_page_request
-from keneyapp.core.serializers import validated_input
+from keneyapp.core.serializers import page_output, validated_input
 from keneyapp.core.views import ClinicApiView
 from patients.selectors import patient_queryset
 
@@ -34,6 +37,7 @@ LIST_PARAMETERS = [
     OpenApiParameter("provider_id", int),
     OpenApiParameter("ordering", str, enum=list(selectors.APPOINTMENT_ORDERINGS)),
 ]
+APPOINTMENT_PAGE = page_output("AppointmentPage", AppointmentOutput(many=True))
 
 
 class AppointmentAccessMixin:
@@ -90,7 +94,7 @@ def booking_response(result: services.BookingResult, zone, status_code=status.HT
 
 
 class AppointmentListApi(AppointmentAccessMixin, ClinicApiView):
-    @extend_schema(operation_id="appointments_list", parameters=LIST_PARAMETERS)
+    @extend_schema(operation_id="appointments_list", parameters=LIST_PARAMETERS, responses=APPOINTMENT_PAGE)
     def get(self, request):
         tenant = request.user.tenant
         return self.list_page(
@@ -99,7 +103,7 @@ class AppointmentListApi(AppointmentAccessMixin, ClinicApiView):
             unfiltered_total=lambda: selectors.appointment_count(tenant=tenant),
         )
 
-    @extend_schema(request=AppointmentCreateInput)
+    @extend_schema(request=AppointmentCreateInput, responses={201: BookingOutput})
     def post(self, request):
         zone = self.zone(request)
         data = validated_input(AppointmentCreateInput, request.data, context={"zone": zone})
@@ -125,11 +129,11 @@ class AppointmentDetailApi(AppointmentAccessMixin, ClinicApiView):
             )
         return super().load_object(request, pk)
 
-    @extend_schema(operation_id="appointments_retrieve")
+    @extend_schema(operation_id="appointments_retrieve", responses=AppointmentOutput)
     def get(self, request, pk: int):
         return Response(self.object)
 
-    @extend_schema(request=AppointmentUpdateInput)
+    @extend_schema(request=AppointmentUpdateInput, responses=BookingOutput)
     def patch(self, request, pk: int):
         zone = self.zone(request)
         changes = validated_input(AppointmentUpdateInput, request.data, context={"zone": zone})
@@ -142,7 +146,7 @@ class AppointmentDetailApi(AppointmentAccessMixin, ClinicApiView):
 class AppointmentCancelApi(AppointmentAccessMixin, ClinicApiView):
     role_actions = {"POST": "appointments.cancel"}
 
-    @extend_schema(request=CancelInput)
+    @extend_schema(request=CancelInput, responses=AppointmentOutput)
     def post(self, request, pk: int):
         data = validated_input(CancelInput, request.data)
         appointment = services.appointment_cancel(
@@ -160,7 +164,9 @@ class PatientAppointmentsApi(AppointmentAccessMixin, ClinicApiView):
         """The patient's id, once it is known to be an active patient of the clinic."""
         return pk if patient_queryset(tenant=request.user.tenant).filter(pk=pk).exists() else None
 
-    @extend_schema(operation_id="patients_appointments_list", parameters=LIST_PARAMETERS)
+    @extend_schema(
+        operation_id="patients_appointments_list", parameters=LIST_PARAMETERS, responses=APPOINTMENT_PAGE
+    )
     def get(self, request, pk: int):
         if "patient_id" in request.query_params:
             raise ValidationError({"patient_id": ["The patient is given by the path."]})
@@ -181,6 +187,7 @@ class AvailabilityApi(AppointmentAccessMixin, ClinicApiView):
             ),
             OpenApiParameter("duration", int, description="Slot length in minutes (default 30)."),
         ],
+        responses=AvailabilityOutput,
     )
     def get(self, request):
         zone = self.zone(request)

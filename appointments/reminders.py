@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import get_connection
 from django.db import transaction
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
+from appointments.emails import reminder_email
 from appointments.models import REMINDABLE_STATUSES, Appointment
-from keneyapp.core.clinic_time import clinic_zone
 
 logger = logging.getLogger("keneyapp.reminders")
 CHUNK_SIZE = 100
@@ -58,38 +58,20 @@ def due_reminder_ids(*, now: datetime, window: timedelta) -> dict[int, list[int]
     return due
 
 
-def reminder_message(appointment: Appointment) -> EmailMessage:
-    zone = clinic_zone(appointment.tenant)
-    starts = appointment.appointment_date.astimezone(zone)
-    with_whom = f" with {appointment.provider.display_name}" if appointment.provider else ""
-    body = (
-        f"Dear {appointment.patient.first_name} {appointment.patient.last_name},\n\n"
-        f"This is a reminder of your appointment at {appointment.tenant.name}{with_whom} "
-        f"on {starts:%A %d %B %Y at %H:%M} ({zone.key}).\n\n"
-        "If you cannot come, please call the clinic so that someone else can have the slot.\n"
-    )
-    return EmailMessage(
-        subject=f"Reminder: your appointment on {starts:%d %B at %H:%M}",
-        body=body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[appointment.patient.email],
-    )
-
-
 @transaction.atomic
 def send_reminder_chunk(ids: list[int], *, now: datetime) -> tuple[int, int]:
-    """Remind the given appointments that are still due: one query to read them (patient,
-    provider and clinic joined), one to mark those sent. Returns (sent, failed). Runs inside the
+    """Remind the given appointments that are still due: one query to read them (patient and
+    clinic joined), one to mark those sent. Returns (sent, failed). Runs inside the
     appointments' clinic scope."""
     due = list(
         Appointment.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("patient", "provider", "tenant")
+        .select_related("patient", "tenant")
         .filter(pk__in=ids, reminder_sent_at__isnull=True, status__in=REMINDABLE_STATUSES)
     )
     sent_ids, failed = [], 0
     with get_connection() as connection:  # one SMTP session per chunk
         for appointment in due:
-            message = reminder_message(appointment)
+            message = reminder_email(appointment)
             message.connection = connection
             try:
                 message.send()

@@ -4,7 +4,12 @@ from rest_framework import serializers
 
 from appointments.models import MAX_DURATION_MINUTES, MIN_DURATION_MINUTES, AppointmentStatus
 from keneyapp.core.clinic_time import InvalidClinicTime, check_day_in_range, parse_clinic_bound
-from keneyapp.core.serializers import ClinicDateTimeField, StrictInputSerializer
+from keneyapp.core.serializers import (
+    ClinicDateTimeField,
+    PatientSummaryOutput,
+    PersonSummaryOutput,
+    StrictInputSerializer,
+)
 
 MAX_ID = 2**63 - 1
 MAX_AVAILABILITY_DAYS = 31
@@ -110,3 +115,45 @@ class AvailabilityQuery(serializers.Serializer):
                 {"date_to": [f"At most {MAX_AVAILABILITY_DAYS} days per request (asked for {days})."]}
             )
         return attrs
+
+
+class AppointmentOutput(serializers.Serializer):
+    """Documents the answer's shape for the OpenAPI schema (appointments.selectors.
+    appointment_row_as_api builds it); date-times are in the clinic's zone."""
+
+    id = serializers.IntegerField()
+    patient = PatientSummaryOutput()
+    provider = PersonSummaryOutput(allow_null=True)
+    appointment_date = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    duration_minutes = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=AppointmentStatus.choices)
+    reason = serializers.CharField()
+    notes = serializers.CharField()
+    created_by = serializers.IntegerField(allow_null=True)
+    cancelled_at = serializers.DateTimeField(allow_null=True)
+    cancellation_reason = serializers.CharField()
+    reminder_sent_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class BookingOutput(AppointmentOutput):
+    """The answer to a booking or a change: the appointment, and whether it falls outside the
+    provider's working hours (allowed, but the client may want to say so)."""
+
+    outside_working_hours = serializers.BooleanField()
+
+
+class SlotOutput(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+
+
+class AvailabilityOutput(serializers.Serializer):
+    provider_id = serializers.IntegerField()
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    duration = serializers.IntegerField(help_text="Slot length in minutes.")
+    timezone = serializers.CharField(help_text="The clinic's time zone, the zone of every slot.")
+    slots = SlotOutput(many=True)

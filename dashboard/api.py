@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
 from dashboard import selectors
+from dashboard.serializers import DashboardStatsOutput
 from keneyapp.accounts.permissions import IsClinicStaff, RolePermission
 from keneyapp.core.views import ClinicApiView
 
@@ -12,7 +13,7 @@ class DashboardStatsApi(ClinicApiView):
     permission_classes = [IsClinicStaff, RolePermission]
     role_actions = {"GET": "dashboard.view"}
 
-    @extend_schema(operation_id="dashboard_stats")
+    @extend_schema(operation_id="dashboard_stats", responses=DashboardStatsOutput)
     def get(self, request):
         tenant = request.user.tenant
         stats = selectors.dashboard_stats_cached(tenant)

@@ -7,7 +7,7 @@ chunk by chunk instead of into memory.
 
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
@@ -26,19 +26,11 @@ from documents.serializers import (
 from documents.uploads import DocumentUploadHandler
 from keneyapp.accounts.permissions import IsClinicStaff, RolePermission
 from keneyapp.core.pagination import page_response, parse_page_request
-from keneyapp.core.serializers import validated_input
+from keneyapp.core.serializers import page_output, validated_input
 from keneyapp.core.views import ClinicApiView
 from patients.selectors import patient_get, patient_resolve
 
-DOCUMENT_PAGE = inline_serializer(
-    "DocumentPage",
-    {
-        "items": DocumentOutput(many=True),
-        "total": serializers.IntegerField(),
-        "skip": serializers.IntegerField(),
-        "limit": serializers.IntegerField(),
-    },
-)
+DOCUMENT_PAGE = page_output("DocumentPage", DocumentOutput(many=True))
 
 
 class DocumentAccessMixin:
@@ -221,7 +213,7 @@ class DocumentDownloadApi(DocumentAccessMixin, ClinicApiView):
     @extend_schema(
         responses={
             (200, "application/octet-stream"): OpenApiTypes.BINARY,
-            302: OpenApiTypes.NONE,
+            302: OpenApiResponse(description="S3 storage: the presigned URL of the file, in Location."),
         },
         parameters=[OpenApiParameter("version", int, description="An older version (default: the latest).")],
         description="S3: 302 to a presigned URL valid DOCUMENT_DOWNLOAD_EXPIRY_SECONDS; local: the file.",

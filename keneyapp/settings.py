@@ -325,6 +325,9 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "KeneyApp <no-reply@keneyapp.local>")
 REMINDER_WINDOW_HOURS = env_int("REMINDER_WINDOW_HOURS", 24)
+# The address of the app as its users reach it (no trailing slash needed): emails link there
+# instead of carrying what they are about (keneyapp/core/emails.py).
+APP_BASE_URL = env_str("APP_BASE_URL", "http://localhost:8000")
 
 # --- Auth -----------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -382,6 +385,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets that share a field name ("category": every category of a document, the ones a
+    # client may upload; "status": an appointment's, a message's, a document's) each get a name
+    # of their own instead of a generated hash that changes with the choices.
+    "ENUM_NAME_OVERRIDES": {
+        "AppointmentStatusEnum": "appointments.models.AppointmentStatus",
+        "MessageStatusEnum": "messaging.models.MessageStatus",
+        "DocumentStatusEnum": "documents.models.DocumentStatus",
+        "DocumentCategoryEnum": "documents.models.DocumentCategory",
+        "UploadCategoryEnum": "documents.serializers.UPLOAD_CATEGORY_CHOICES",
+    },
     # The schema and its docs page describe every route and field: for signed-in staff only (the
     # admin's session, or a staff member's bearer token) unless DEBUG is on.
     "SERVE_PERMISSIONS": (

@@ -10,10 +10,16 @@ from rest_framework.response import Response
 
 from keneyapp.accounts.permissions import IsClinicStaff, RolePermission
 from keneyapp.core.pagination import page_response, parse_page_request
-from keneyapp.core.serializers import validated_input
+from keneyapp.core.serializers import page_output, validated_input
 from keneyapp.core.views import ClinicApiView
 from messaging import selectors, services
-from messaging.serializers import MessageCreateInput, MessageListQuery
+from messaging.serializers import (
+    MarkAllReadOutput,
+    MessageCreateInput,
+    MessageListQuery,
+    MessageOutput,
+    UnreadCountOutput,
+)
 
 
 class MessageAccessMixin:
@@ -42,6 +48,7 @@ class MessageListApi(MessageAccessMixin, ClinicApiView):
                 "(page on with the last id received).",
             ),
         ],
+        responses=page_output("MessagePage", MessageOutput(many=True)),
     )
     def get(self, request):
         page = parse_page_request(request.query_params)
@@ -60,7 +67,7 @@ class MessageListApi(MessageAccessMixin, ClinicApiView):
         services.messages_mark_delivered(receiver=request.user, items=items)
         return Response(page_response(items, total=total, page=page))
 
-    @extend_schema(request=MessageCreateInput)
+    @extend_schema(request=MessageCreateInput, responses={201: MessageOutput})
     def post(self, request):
         data = validated_input(MessageCreateInput, request.data)
         sent = services.message_send(sender=request.user, **data)
@@ -75,7 +82,7 @@ class MessageDetailApi(MessageAccessMixin, ClinicApiView):
     def load_object(self, request, pk: int):
         return selectors.message_detail(tenant=request.user.tenant, user=request.user, message_id=pk)
 
-    @extend_schema(operation_id="messages_retrieve")
+    @extend_schema(operation_id="messages_retrieve", responses=MessageOutput)
     def get(self, request, pk: int):
         item = self.object
         services.messages_mark_delivered(receiver=request.user, items=[item])
@@ -88,7 +95,7 @@ class MessageReadApi(MessageAccessMixin, ClinicApiView):
     def load_object(self, request, pk: int):
         return selectors.message_get(tenant=request.user.tenant, user=request.user, message_id=pk)
 
-    @extend_schema(operation_id="messages_mark_read", request=None)
+    @extend_schema(operation_id="messages_mark_read", request=None, responses=MessageOutput)
     def post(self, request, pk: int):
         message = services.message_mark_read(message=self.object, reader=request.user)
         return Response(selectors.message_as_api(message.pk))
@@ -97,7 +104,7 @@ class MessageReadApi(MessageAccessMixin, ClinicApiView):
 class MessageReadAllApi(MessageAccessMixin, ClinicApiView):
     role_actions = {"POST": "messages.view"}
 
-    @extend_schema(operation_id="messages_mark_all_read", request=None)
+    @extend_schema(operation_id="messages_mark_all_read", request=None, responses=MarkAllReadOutput)
     def post(self, request):
         marked = services.messages_mark_all_read(reader=request.user)
         unread = selectors.unread_count(tenant=request.user.tenant, user=request.user)
@@ -105,6 +112,6 @@ class MessageReadAllApi(MessageAccessMixin, ClinicApiView):
 
 
 class MessageUnreadCountApi(MessageAccessMixin, ClinicApiView):
-    @extend_schema(operation_id="messages_unread_count")
+    @extend_schema(operation_id="messages_unread_count", responses=UnreadCountOutput)
     def get(self, request):
         return Response({"unread": selectors.unread_count(tenant=request.user.tenant, user=request.user)})

@@ -3,8 +3,8 @@
 from django.conf import settings
 from rest_framework import serializers
 
-from keneyapp.core.serializers import StrictInputSerializer
-from messaging.models import SUBJECT_MAX_LENGTH
+from keneyapp.core.serializers import PatientSummaryOutput, PersonSummaryOutput, StrictInputSerializer
+from messaging.models import SUBJECT_MAX_LENGTH, MessageStatus
 from messaging.selectors import BOXES
 
 MAX_ID = 2**63 - 1
@@ -47,3 +47,30 @@ class MessageListQuery(serializers.Serializer):
             for name in ("box", "unread", "thread", "after_id")
             if name in query_params
         }
+
+
+class MessageOutput(serializers.Serializer):
+    """Documents the answer's shape for the OpenAPI schema (messaging.selectors.message_row_as_api
+    builds it; the live events carry the same)."""
+
+    id = serializers.IntegerField()
+    thread_id = serializers.IntegerField(help_text="The id of the conversation's first message.")
+    parent_id = serializers.IntegerField(allow_null=True)
+    sender = PersonSummaryOutput()
+    receiver = PersonSummaryOutput()
+    patient = PatientSummaryOutput(allow_null=True)
+    subject = serializers.CharField()
+    body = serializers.CharField()
+    status = serializers.ChoiceField(choices=MessageStatus.choices)
+    is_urgent = serializers.BooleanField()
+    delivered_at = serializers.DateTimeField(allow_null=True)
+    read_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class UnreadCountOutput(serializers.Serializer):
+    unread = serializers.IntegerField()
+
+
+class MarkAllReadOutput(UnreadCountOutput):
+    marked_read = serializers.IntegerField(help_text="Messages this call marked read.")

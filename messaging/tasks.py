@@ -13,11 +13,10 @@ the task runs in (keneyapp.core.tasks.ClinicTask).
 import logging
 
 from celery import shared_task
-from django.conf import settings
-from django.core.mail import send_mail
 from django.utils import timezone
 
 from keneyapp.core.tasks import ClinicTask
+from messaging.emails import urgent_message_email
 from messaging.models import UNREAD, Message
 
 logger = logging.getLogger("keneyapp.messaging")
@@ -41,16 +40,8 @@ def send_urgent_notification(self, *, clinic_id: int, message_id: int) -> str:
     message = Message.objects.select_related("sender", "receiver", "tenant").get(pk=message_id)
     if not message.receiver.email:
         return "no_email"
-    sender = message.sender.get_full_name() or message.sender.username
-    # No body and no patient in the email: it leaves the clinic's systems; the message is read in the app.
-    subject = f"[{message.tenant.name}] Urgent message from {sender}"
-    text = (
-        f"{sender} sent you an urgent message"
-        f"{': ' + message.subject if message.subject else ''}.\n\n"
-        f"Open KeneyApp to read it (message {message.pk})."
-    )
     try:
-        send_mail(subject, text, settings.DEFAULT_FROM_EMAIL, [message.receiver.email])
+        urgent_message_email(message).send()
     except Exception as exc:
         # Release our claim (only ours: the timestamp matches) so the retry can send.
         Message.objects.filter(pk=message_id, urgent_notified_at=claimed_at).update(urgent_notified_at=None)

@@ -1,8 +1,8 @@
 """Patients API: thin views that parse, call one selector or service, and answer."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from keneyapp.accounts.permissions import IsClinicStaff, RolePermission
 from keneyapp.core.field_selection import parse_fields, parse_ordering
 from keneyapp.core.pagination import page_response, parse_page_request
-from keneyapp.core.serializers import validated_input
+from keneyapp.core.serializers import page_output, validated_input
 from keneyapp.core.views import ClinicApiView
 from patients import cache, selectors, services
 from patients.serializers import PatientInput, PatientOutput
@@ -44,15 +44,7 @@ class PatientListApi(PatientAccessMixin, ClinicApiView):
             OpenApiParameter("ordering", str, enum=list(selectors.PATIENT_ORDERINGS)),
             FIELDS_PARAMETER,
         ],
-        responses=inline_serializer(
-            "PatientPage",
-            {
-                "items": PatientOutput(many=True),
-                "total": serializers.IntegerField(),
-                "skip": serializers.IntegerField(),
-                "limit": serializers.IntegerField(),
-            },
-        ),
+        responses=page_output("PatientPage", PatientOutput(many=True)),
     )
     def get(self, request):
         params = request.query_params

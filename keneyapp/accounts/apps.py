@@ -7,5 +7,6 @@ class AccountsConfig(AppConfig):
     verbose_name = "Clinics and staff"
 
     def ready(self) -> None:
-        # Imported for the receivers they connect.
-        from keneyapp.accounts import admin_sessions, revocation  # noqa: F401
+        # Imported for what they register: signal receivers (admin_sessions, revocation) and the
+        # schema's bearer scheme (schema).
+        from keneyapp.accounts import admin_sessions, revocation, schema  # noqa: F401

@@ -1,3 +1,5 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from keneyapp.core.clinic_time import InvalidClinicTime, parse_clinic_datetime
@@ -35,6 +37,7 @@ def validated_input(serializer_class, data, **kwargs) -> dict:
     return serializer.validated_data
 
 
+@extend_schema_field(OpenApiTypes.DATETIME)
 class ClinicDateTimeField(serializers.Field):
     """An ISO 8601 date-time; without an offset it is wall-clock time in the clinic's zone
     (`context["zone"]`), and a time that daylight saving skips there is refused."""
@@ -51,3 +54,34 @@ class ClinicDateTimeField(serializers.Field):
 
     def to_representation(self, value):
         return value.isoformat()
+
+
+# --- Answer shapes for the OpenAPI schema (answers are built from `.values()`, not from these) ---
+
+
+class PersonSummaryOutput(serializers.Serializer):
+    """A staff member as answers nest them: their full name, or their username without one."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class PatientSummaryOutput(serializers.Serializer):
+    """A patient as answers nest them."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    mrn = serializers.CharField()
+
+
+def page_output(name: str, item: serializers.Serializer) -> serializers.Serializer:
+    """The shape of keneyapp.core.pagination.page_response around `item`, named `name`."""
+    return inline_serializer(
+        name,
+        {
+            "items": item,
+            "total": serializers.IntegerField(),
+            "skip": serializers.IntegerField(),
+            "limit": serializers.IntegerField(),
+        },
+    )

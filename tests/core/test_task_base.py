@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django_scopes import get_scope
 
@@ -133,7 +134,7 @@ def test_queue_task_finds_a_task_no_module_of_the_process_imported_yet():
 def test_a_clinic_task_runs_inside_its_clinics_scope(doctor, nurse, monkeypatch):
     message = MessageFactory(tenant=doctor.tenant, sender=doctor, receiver=nurse, is_urgent=True)
     scopes = []
-    monkeypatch.setattr(messaging_tasks, "send_mail", lambda *args, **kwargs: scopes.append(get_scope()))
+    monkeypatch.setattr(EmailMessage, "send", lambda *args, **kwargs: scopes.append(get_scope()))
 
     result = messaging_tasks.send_urgent_notification.apply(
         kwargs={"clinic_id": doctor.tenant_id, "message_id": message.pk}
@@ -147,7 +148,7 @@ def test_a_clinic_task_runs_inside_its_clinics_scope(doctor, nurse, monkeypatch)
 @pytest.mark.django_db
 def test_a_clinic_task_given_another_clinics_id_finds_nothing(doctor, nurse, other_clinic, monkeypatch):
     message = MessageFactory(tenant=doctor.tenant, sender=doctor, receiver=nurse, is_urgent=True)
-    monkeypatch.setattr(messaging_tasks, "send_mail", lambda *args, **kwargs: pytest.fail("emailed"))
+    monkeypatch.setattr(EmailMessage, "send", lambda *args, **kwargs: pytest.fail("emailed"))
 
     result = messaging_tasks.send_urgent_notification.apply(
         kwargs={"clinic_id": other_clinic.pk, "message_id": message.pk}

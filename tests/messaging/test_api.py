@@ -3,6 +3,7 @@
 import pytest
 from celery.exceptions import Retry
 from django.core import mail
+from django.core.mail import EmailMessage
 
 from keneyapp.accounts.roles import Role
 from keneyapp.core.scoping import scopes_disabled
@@ -270,11 +271,10 @@ def test_an_urgent_message_whose_email_fails_without_a_broker_is_stored_and_answ
     api, doctor, nurse, django_capture_on_commit_callbacks, monkeypatch, caplog
 ):
     from keneyapp.celery import app as celery_app
-    from messaging import tasks
 
     monkeypatch.setitem(celery_app.conf, "task_always_eager", True)  # the embedded defaults
     monkeypatch.setattr(
-        tasks, "send_mail", lambda *args, **kwargs: (_ for _ in ()).throw(OSError("SMTP down"))
+        EmailMessage, "send", lambda *args, **kwargs: (_ for _ in ()).throw(OSError("SMTP down"))
     )
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -305,7 +305,7 @@ def test_a_failed_email_releases_its_claim_so_the_retry_sends_once(doctor, nurse
             raise OSError("SMTP down")
         return 1
 
-    monkeypatch.setattr(tasks, "send_mail", flaky_send_mail)
+    monkeypatch.setattr(EmailMessage, "send", flaky_send_mail)
     with pytest.raises(Retry):  # eagerly the retry surfaces; a worker would run it again later
         tasks.send_urgent_notification.apply(kwargs=urgent(doctor, message.pk), throw=True)
     message.refresh_from_db()
