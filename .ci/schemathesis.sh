@@ -34,6 +34,7 @@ cleanup() {
     kill -TERM "$server" 2>/dev/null || true
     wait "$server" 2>/dev/null || true
     dropdb --if-exists "$DB" >/dev/null 2>&1 || true
+    rm -rf "$workdir"
 }
 trap cleanup EXIT
 for _ in $(seq 1 60); do
