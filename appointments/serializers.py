@@ -9,17 +9,17 @@ from keneyapp.core.serializers import (
     PatientSummaryOutput,
     PersonSummaryOutput,
     StrictInputSerializer,
+    StrictIntegerField,
 )
 
-MAX_ID = 2**63 - 1
 MAX_AVAILABILITY_DAYS = 31
 
 
 class AppointmentCreateInput(StrictInputSerializer):
-    patient_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
-    provider_id = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, allow_null=True)
+    patient_id = StrictIntegerField()
+    provider_id = StrictIntegerField(required=False, allow_null=True)
     appointment_date = ClinicDateTimeField()
-    duration_minutes = serializers.IntegerField(
+    duration_minutes = StrictIntegerField(
         min_value=MIN_DURATION_MINUTES, max_value=MAX_DURATION_MINUTES, required=False, default=30
     )
     reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
@@ -27,9 +27,9 @@ class AppointmentCreateInput(StrictInputSerializer):
 
 
 class AppointmentUpdateInput(StrictInputSerializer):
-    provider_id = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, allow_null=True)
+    provider_id = StrictIntegerField(required=False, allow_null=True)
     appointment_date = ClinicDateTimeField(required=False)
-    duration_minutes = serializers.IntegerField(
+    duration_minutes = StrictIntegerField(
         min_value=MIN_DURATION_MINUTES, max_value=MAX_DURATION_MINUTES, required=False
     )
     status = serializers.ChoiceField(choices=AppointmentStatus.choices, required=False)
@@ -74,8 +74,8 @@ class AppointmentListQuery(serializers.Serializer):
     status = serializers.ListField(
         child=serializers.ChoiceField(choices=AppointmentStatus.choices), required=False, allow_empty=True
     )
-    patient_id = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
-    provider_id = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
+    patient_id = StrictIntegerField(required=False)
+    provider_id = StrictIntegerField(required=False)
 
     def validate(self, attrs):
         if "date_from" in attrs and "date_to" in attrs and attrs["date_to"] <= attrs["date_from"]:
@@ -94,10 +94,10 @@ class AppointmentListQuery(serializers.Serializer):
 
 
 class AvailabilityQuery(serializers.Serializer):
-    provider_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    provider_id = StrictIntegerField()
     date_from = serializers.DateField()
     date_to = serializers.DateField()
-    duration = serializers.IntegerField(
+    duration = StrictIntegerField(
         min_value=MIN_DURATION_MINUTES, max_value=MAX_DURATION_MINUTES, required=False, default=30
     )
 

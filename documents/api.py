@@ -25,7 +25,7 @@ from documents.serializers import (
 )
 from documents.uploads import DocumentUploadHandler
 from keneyapp.accounts.permissions import IsClinicStaff, RolePermission
-from keneyapp.core.pagination import page_response, parse_page_request
+from keneyapp.core.pagination import page_response, parse_page_request, query_integer
 from keneyapp.core.serializers import page_output, validated_input
 from keneyapp.core.views import ClinicApiView
 from patients.selectors import patient_get, patient_resolve
@@ -68,15 +68,6 @@ class StreamedUploadMixin:
             raise
 
 
-def _optional_id(params, name: str) -> int | None:
-    raw = params.get(name)
-    if raw in (None, ""):
-        return None
-    if not raw.isdigit() or len(raw) > 18:
-        raise ValidationError({name: [f"{name} must be a positive integer."]})
-    return int(raw)
-
-
 class DocumentListApi(DocumentAccessMixin, ClinicApiView):
     role_actions = {"GET": "documents.view"}
 
@@ -93,7 +84,7 @@ class DocumentListApi(DocumentAccessMixin, ClinicApiView):
     def get(self, request):
         params = request.query_params
         page = parse_page_request(params)
-        patient_id = _optional_id(params, "patient_id")
+        patient_id = query_integer(params, "patient_id")
         category = params.get("category") or None
         if category is not None and category not in DocumentCategory.values:
             raise ValidationError({"category": [f"One of: {', '.join(DocumentCategory.values)}."]})
@@ -220,7 +211,7 @@ class DocumentDownloadApi(DocumentAccessMixin, ClinicApiView):
     )
     def get(self, request, pk: int):
         document = self.object
-        number = _optional_id(request.query_params, "version")
+        number = query_integer(request.query_params, "version")
         version = None
         if number is not None and number != document.version:
             version = selectors.document_version_resolve(document=document, version=number)

@@ -3,13 +3,13 @@
 from rest_framework import serializers
 
 from documents.models import UPLOAD_CATEGORIES, DocumentCategory, DocumentStatus
-from keneyapp.core.serializers import StrictInputSerializer
+from keneyapp.core.serializers import StrictInputSerializer, StrictIntegerField
 
 UPLOAD_CATEGORY_CHOICES = [(value, DocumentCategory(value).label) for value in UPLOAD_CATEGORIES]
 
 
 class DocumentFieldsInput(StrictInputSerializer):
-    patient_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    patient_id = StrictIntegerField()
     category = serializers.ChoiceField(choices=UPLOAD_CATEGORY_CHOICES)
     title = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
@@ -26,7 +26,7 @@ class DocumentVersionInput(StrictInputSerializer):
 class DocumentPresignInput(DocumentFieldsInput):
     filename = serializers.CharField(max_length=1000)
     content_type = serializers.CharField(max_length=100)
-    size = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    size = StrictIntegerField()
 
 
 class DocumentOutput(serializers.Serializer):

@@ -3,22 +3,25 @@
 from django.conf import settings
 from rest_framework import serializers
 
-from keneyapp.core.serializers import PatientSummaryOutput, PersonSummaryOutput, StrictInputSerializer
+from keneyapp.core.serializers import (
+    PatientSummaryOutput,
+    PersonSummaryOutput,
+    StrictInputSerializer,
+    StrictIntegerField,
+)
 from messaging.models import SUBJECT_MAX_LENGTH, MessageStatus
 from messaging.selectors import BOXES
 
-MAX_ID = 2**63 - 1
-
 
 class MessageCreateInput(StrictInputSerializer):
-    receiver_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    receiver_id = StrictIntegerField()
     subject = serializers.CharField(
         max_length=SUBJECT_MAX_LENGTH, required=False, allow_blank=True, default=""
     )
     # Not trimmed: the text is stored as written; a body of only spaces is refused as empty.
     body = serializers.CharField(trim_whitespace=False)
-    patient_id = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, allow_null=True)
-    parent_id = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, allow_null=True)
+    patient_id = StrictIntegerField(required=False, allow_null=True)
+    parent_id = StrictIntegerField(required=False, allow_null=True)
     is_urgent = serializers.BooleanField(required=False, default=False)
 
     def validate_body(self, value: str) -> str:
@@ -37,8 +40,8 @@ class MessageListQuery(serializers.Serializer):
 
     box = serializers.ChoiceField(choices=BOXES, required=False)
     unread = serializers.BooleanField(required=False, default=False)
-    thread = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
-    after_id = serializers.IntegerField(min_value=0, max_value=MAX_ID, required=False)
+    thread = StrictIntegerField(required=False)
+    after_id = StrictIntegerField(min_value=0, required=False)
 
     @staticmethod
     def data_from(query_params) -> dict:

@@ -18,19 +18,45 @@ class PageRequest:
 # integer is an out-of-range error (a 500), and no clinic has a billion rows to skip anyway.
 MAX_SKIP = 10**9
 
+# The largest id of a 64-bit primary key: a larger one is refused at the door, not by PostgreSQL.
+MAX_ID = 2**63 - 1
 
-def parse_query_integer(raw: str, name: str, errors: dict) -> int | None:
-    """An integer written in ASCII digits (an optional leading minus), or None with the problem in
-    `errors[name]`; the caller checks the range.
 
-    Python's int() also takes other scripts' digits ("١٢"), underscores, a plus and spaces, and
-    any length; a query string gets none of that: "12" or an error naming the parameter.
+def ascii_integer(raw) -> int | None:
+    """The integer a string writes in ASCII digits (an optional leading minus), at most 18 of them
+    (so it fits a 64-bit column), or None.
+
+    Python's int() also takes other scripts' digits ("١٢", full-width "12"), underscores, a plus, spaces and
+    any length, and str.isdigit() admits "²", which int() then refuses (a 500); a number from a
+    client gets none of that: "12" or nothing.
     """
     digits = raw[1:] if isinstance(raw, str) and raw.startswith("-") else raw
     if not (isinstance(digits, str) and 0 < len(digits) <= 18 and digits.isascii() and digits.isdigit()):
-        errors[name] = [f"{name} must be an integer."]
         return None
     return int(raw)
+
+
+def parse_query_integer(raw: str, name: str, errors: dict) -> int | None:
+    """`ascii_integer(raw)`, or None with the problem in `errors[name]`; the caller checks the range."""
+    value = ascii_integer(raw)
+    if value is None:
+        errors[name] = [f"{name} must be an integer."]
+    return value
+
+
+def query_integer(query_params, name: str, *, minimum: int = 1, maximum: int = MAX_ID) -> int | None:
+    """An optional integer query parameter within [minimum, maximum]: None when absent or empty,
+    else the number; anything else is a 400 naming the parameter."""
+    raw = query_params.get(name)
+    if raw in (None, ""):
+        return None
+    errors: dict[str, list[str]] = {}
+    value = parse_query_integer(raw, name, errors)
+    if value is not None and not minimum <= value <= maximum:
+        errors[name] = [f"{name} must be between {minimum} and {maximum}."]
+    if errors:
+        raise ValidationError(errors)
+    return value
 
 
 def parse_page_request(query_params, *, default_limit: int = DEFAULT_LIMIT) -> PageRequest:

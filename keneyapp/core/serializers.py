@@ -3,6 +3,7 @@ from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from keneyapp.core.clinic_time import InvalidClinicTime, parse_clinic_datetime
+from keneyapp.core.pagination import MAX_ID, ascii_integer
 
 
 class StrictInputSerializer(serializers.Serializer):
@@ -24,6 +25,27 @@ class StrictInputSerializer(serializers.Serializer):
                     }
                 )
         return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """An integer from a JSON number or a string of ASCII digits (a query string, a form), within
+    [min_value, max_value] (by default a positive 64-bit id).
+
+    DRF's IntegerField passes strings through int(), which takes "١٢", full-width "12", "1_000", " 5" and
+    "+5", and turns 5.0 into 5; and it has no upper bound, so a 20-digit id reaches PostgreSQL,
+    which refuses it with an error (a 500). Here each of those is a 400 naming the field.
+    """
+
+    def __init__(self, *, min_value: int = 1, max_value: int = MAX_ID, **kwargs):
+        super().__init__(min_value=min_value, max_value=max_value, **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, int) and not isinstance(data, bool):
+            return data
+        value = ascii_integer(data) if isinstance(data, str) else None
+        if value is None:
+            self.fail("invalid")
+        return value
 
 
 class StrictInputModelSerializer(StrictInputSerializer, serializers.ModelSerializer):
