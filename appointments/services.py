@@ -238,6 +238,10 @@ def appointment_update(
     if ends_at != appointment.ends_at:
         appointment.ends_at = ends_at
         changed.append("ends_at")
+    if {"appointment_date", "duration_minutes"} & set(changed) and appointment.reminder_sent_at:
+        # The reminder told the patient the old time: a rescheduled visit is due a new one.
+        appointment.reminder_sent_at = None
+        changed.append("reminder_sent_at")
     if cancelling:
         _apply_cancellation(appointment, changes.get("cancellation_reason", ""))
         changed += ["status", "cancelled_at", "cancellation_reason"]
