@@ -141,3 +141,16 @@ def test_a_deleted_patients_appointment_still_holds_the_providers_time(api, doct
         "/api/v1/appointments", {**booking, "appointment_date": "2030-01-07T09:00:00"}, format="json"
     )
     assert response.status_code == 409
+
+
+def test_the_admin_keeps_a_deleted_patients_documents_and_appointments_as_the_record(browser, doctor):
+    """What the README says stays visible: the legal record, in the admin, to the clinic's staff."""
+    from tests.documents.helpers import make_document
+
+    document = make_document(doctor.tenant)
+    appointment = AppointmentFactory(tenant=doctor.tenant, patient=document.patient)
+    _delete_patient(document.patient)
+    staff = browser(doctor)
+    assert staff.get(f"/admin/documents/document/{document.pk}/download/").status_code in (200, 302)
+    assert staff.get(f"/admin/appointments/appointment/{appointment.pk}/change/").status_code == 200
+    assert staff.get(f"/admin/patients/patient/{document.patient_id}/change/").status_code in (302, 404)
