@@ -57,8 +57,13 @@ _DATETIME_COLUMNS = (
 )
 
 
-def appointment_queryset(*, tenant: Tenant) -> QuerySet[Appointment]:
-    return Appointment.objects.filter(tenant=tenant)
+def appointment_queryset(*, tenant: Tenant | int) -> QuerySet[Appointment]:
+    """The clinic's appointments of active patients: the starting point of every appointment read.
+
+    A soft-deleted patient's appointments are gone from the API (list, detail, writes, reports);
+    they still hold their provider's time (overlap checks and availability read Appointment
+    directly, as the exclusion constraint does), and the admin keeps them as the legal record."""
+    return Appointment.objects.filter(tenant=tenant, patient__is_deleted=False)
 
 
 def appointment_filter(
@@ -84,8 +89,10 @@ def appointment_filter(
 
 
 def appointment_count(*, tenant: Tenant) -> int:
-    """All the clinic's appointments: the trigger-maintained count (migration 0004), one read."""
-    return row_count(tenant=tenant, counter=APPOINTMENTS_COUNTER)
+    """The clinic's appointments of active patients: the trigger-maintained count of all of them
+    (migration 0004) less those of deleted patients, in one read."""
+    hidden = Appointment.objects.filter(tenant=tenant, patient__is_deleted=True)
+    return row_count(tenant=tenant, counter=APPOINTMENTS_COUNTER, less=hidden)
 
 
 def appointment_page(

@@ -23,7 +23,7 @@ from keneyapp.accounts.models import Tenant, User
 from keneyapp.accounts.roles import role_can
 from keneyapp.core.errors import ConflictError
 from keneyapp.core.events import publish_on_commit, staff_group
-from keneyapp.core.services import apply_changes, update_fields_for
+from keneyapp.core.services import apply_changes, retry_on_contention, update_fields_for
 from keneyapp.core.signals import clinic_data_changed
 from patients.selectors import patient_resolve
 
@@ -125,7 +125,7 @@ def _outside_working_hours(appointment: Appointment, zone: ZoneInfo) -> bool:
     )
 
 
-@transaction.atomic
+@retry_on_contention  # one transaction; a deadlock or serialization failure: once more, then 409
 def appointment_book(
     *,
     tenant: Tenant,
@@ -195,7 +195,7 @@ def _apply_cancellation(appointment: Appointment, reason: str) -> None:
     appointment.cancellation_reason = reason
 
 
-@transaction.atomic
+@retry_on_contention  # one transaction; a deadlock or serialization failure: once more, then 409
 def appointment_update(
     *, appointment: Appointment, actor: User, changes: dict, zone: ZoneInfo
 ) -> BookingResult:
@@ -238,6 +238,10 @@ def appointment_update(
     if ends_at != appointment.ends_at:
         appointment.ends_at = ends_at
         changed.append("ends_at")
+    if {"appointment_date", "duration_minutes"} & set(changed) and appointment.reminder_sent_at:
+        # The reminder told the patient the old time: a rescheduled visit is due a new one.
+        appointment.reminder_sent_at = None
+        changed.append("reminder_sent_at")
     if cancelling:
         _apply_cancellation(appointment, changes.get("cancellation_reason", ""))
         changed += ["status", "cancelled_at", "cancellation_reason"]
@@ -251,7 +255,7 @@ def appointment_update(
     return BookingResult(appointment, _outside_working_hours(appointment, zone))
 
 
-@transaction.atomic
+@retry_on_contention  # one transaction; a deadlock or serialization failure: once more, then 409
 def appointment_cancel(*, appointment: Appointment, actor: User, reason: str) -> Appointment:
     appointment = (
         Appointment.objects.select_for_update(of=("self",))

@@ -40,8 +40,10 @@ ACTIVE_DOCUMENTS_COUNTER = "documents.active"
 
 
 def document_queryset(*, tenant: Tenant | int) -> QuerySet[Document]:
-    """The clinic's documents that are not deleted: the starting point of every document read."""
-    return Document.objects.filter(tenant=tenant, is_deleted=False)
+    """The clinic's documents that are not deleted, of active patients: the starting point of
+    every document read (list, detail, versions, download, confirm, report). A soft-deleted
+    patient's documents stay in storage and in the admin (the legal record), nowhere else."""
+    return Document.objects.filter(tenant=tenant, is_deleted=False, patient__is_deleted=False)
 
 
 def document_filter(
@@ -55,8 +57,10 @@ def document_filter(
 
 
 def document_count(*, tenant: Tenant | int) -> int:
-    """The clinic's documents (not deleted): the trigger-maintained count, one indexed read."""
-    return row_count(tenant=tenant, counter=ACTIVE_DOCUMENTS_COUNTER)
+    """The clinic's documents (not deleted) of active patients: the trigger-maintained count less
+    those of deleted patients, one read."""
+    hidden = Document.objects.filter(tenant=tenant, is_deleted=False, patient__is_deleted=True)
+    return row_count(tenant=tenant, counter=ACTIVE_DOCUMENTS_COUNTER, less=hidden)
 
 
 def document_page(
@@ -130,6 +134,7 @@ def stale_pending_reports(*, updated_before) -> QuerySet[Document]:
             category=DocumentCategory.REPORT,
             status=DocumentStatus.PENDING,
             is_deleted=False,
+            patient__is_deleted=False,
             updated_at__lt=updated_before,
         )
         .only("pk", "tenant_id", "patient_id")

@@ -76,6 +76,11 @@ class Patient(models.Model):
             models.Index(
                 fields=["tenant", "created_at", "id"], name="idx_patient_tenant_created", condition=ACTIVE
             ),
+            # The few deleted patients of a clinic: the lists of appointments and documents subtract
+            # their rows from the trigger-kept totals (keneyapp/core/row_counts.py::row_count).
+            models.Index(
+                fields=["tenant", "id"], name="idx_patient_tenant_deleted", condition=Q(is_deleted=True)
+            ),
             # The guide's phone index (caller lookup), tenant first.
             models.Index(fields=["tenant", "phone_number"], name="idx_patient_phone"),
         ]

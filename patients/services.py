@@ -27,6 +27,7 @@ PATIENT_WRITABLE_FIELDS = (
     "notes",
 )
 MRN_WIDTH = 8
+PATIENT_STAYS_IN_CLINIC = "A patient cannot move to another clinic; register them in the new clinic."
 
 
 def patient_search_text(*, first_name: str, last_name: str, email: str, phone_number: str, mrn: str) -> str:
@@ -129,7 +130,13 @@ def patient_create(*, tenant: Tenant, created_by: User | None, data: dict) -> Pa
 @transaction.atomic
 def patient_update(*, patient: Patient, data: dict) -> Patient:
     """Write the values of `data` that differ from the patient's; nothing changed: nothing written
-    (no UPDATE, no cache invalidation, `updated_at` kept)."""
+    (no UPDATE, no cache invalidation, `updated_at` kept).
+
+    A patient never changes clinic: their appointments, documents and messages stay in the clinic
+    that wrote them, and the database refuses the move while any refers to them (the triggers of
+    keneyapp/core/migration_operations.py::KeepClinicWhileReferenced)."""
+    if "tenant" in data and getattr(data["tenant"], "pk", data["tenant"]) != patient.tenant_id:
+        raise ValidationError({"tenant": [PATIENT_STAYS_IN_CLINIC]})
     _check_unique(
         tenant=patient.tenant_id,
         mrn=data.get("mrn") if data.get("mrn") != patient.mrn else None,

@@ -14,6 +14,8 @@ clinics are not affected.
 import re
 
 from django.db import migrations
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from keneyapp.core.models import TenantRowCount
 
@@ -22,12 +24,18 @@ IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 COUNTER_NAME = re.compile(r"^[a-z_]+\.[a-z_]+$")
 
 
-def row_count(*, tenant, counter: str) -> int:
-    """The clinic's current count for `counter` (0 when it has never had a row)."""
-    return (
-        TenantRowCount.objects.filter(tenant=tenant, counter=counter).values_list("total", flat=True).first()
-        or 0
-    )
+def row_count(*, tenant, counter: str, less: QuerySet | None = None) -> int:
+    """The clinic's current count for `counter` (0 when it has never had a row).
+
+    `less`: counted rows that a read must not see (those of deleted patients, say), subtracted in
+    the same query, so a few hidden rows cost a small indexed count instead of counting them all.
+    """
+    rows = TenantRowCount.objects.filter(tenant=tenant, counter=counter)
+    if less is None:
+        return rows.values_list("total", flat=True).first() or 0
+    hidden = less.filter(tenant=OuterRef("tenant")).order_by().values("tenant").annotate(n=Count("pk"))
+    visible = F("total") - Coalesce(Subquery(hidden.values("n")), 0)
+    return rows.annotate(visible=visible).values_list("visible", flat=True).first() or 0
 
 
 def row_counts(*, tenant, counters: tuple[str, ...]) -> dict[str, int]:

@@ -1,4 +1,5 @@
-"""What every domain's update service shares: write only what changed.
+"""What every domain's write service shares: write only what changed; a write the database
+aborted for contention is retried once, then a 409.
 
 An update (an API PATCH, an admin form) names values; most of them are usually the current ones.
 Writing only the changed columns means an update that changes nothing writes nothing: no UPDATE,
@@ -7,12 +8,16 @@ As the HackSoftware styleguide's `model_update`; here the caller runs its rules 
 comparison and the save (a booking's clash check, a patient's uniqueness), so the two are apart.
 """
 
-from collections.abc import Iterable, Mapping
+import functools
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
-from django.db import models
+from django.db import OperationalError, models, transaction
+
+from keneyapp.core.errors import ConflictError
 
 ModelT = TypeVar("ModelT", bound=models.Model)
+T = TypeVar("T")
 
 
 def apply_changes(*, instance: models.Model, fields: Iterable[str], data: Mapping[str, Any]) -> list[str]:
@@ -48,3 +53,41 @@ def model_update(
     if changed:
         instance.save(update_fields=update_fields_for(instance, changed))
     return instance, changed
+
+
+# SQLSTATEs of a transaction the database aborted to let a concurrent one through: deadlock_detected
+# (two bookings each waiting on the other's row in the exclusion constraint, say) and
+# serialization_failure. psycopg raises them as DeadlockDetected / SerializationFailure, which
+# Django wraps as OperationalError: without this they would escape as a 500.
+CONTENTION_SQLSTATES = frozenset({"40P01", "40001"})
+WRITE_CONFLICT = "Another change was being saved at the same time; try again."
+
+
+def is_contention(error: OperationalError) -> bool:
+    return getattr(error.__cause__, "sqlstate", None) in CONTENTION_SQLSTATES
+
+
+def retry_on_contention(service: Callable[..., T]) -> Callable[..., T]:
+    """Run `service` in its own transaction (a savepoint inside a caller's); a deadlock or a
+    serialization failure rolls it back and runs it once more, and a second one is the 409
+    `write_conflict` (ConflictError), in the API's error shape and the admin's form error alike.
+
+    Only wrap a service whose whole effect is inside that transaction (events and tasks go after
+    commit), so a rolled-back attempt leaves nothing behind."""
+    atomic_service = transaction.atomic(service)
+
+    @functools.wraps(service)
+    def run(*args, **kwargs) -> T:
+        try:
+            return atomic_service(*args, **kwargs)
+        except OperationalError as error:
+            if not is_contention(error):
+                raise
+        try:
+            return atomic_service(*args, **kwargs)
+        except OperationalError as error:
+            if not is_contention(error):
+                raise
+            raise ConflictError(WRITE_CONFLICT, code="write_conflict") from error
+
+    return run

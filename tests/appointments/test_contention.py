@@ -1,0 +1,79 @@
+"""A deadlock or a serialization failure (psycopg's DeadlockDetected / SerializationFailure, which
+Django raises as OperationalError) in a booking or a move is retried once, then a 409
+`write_conflict` in the error shape: never a 500. Injected here on both backends; the real race is
+in test_concurrency.py (PostgreSQL)."""
+
+from unittest import mock
+
+import pytest
+from django.db import OperationalError
+
+from appointments import services
+from tests.factories import AppointmentFactory
+
+from .helpers import LIST_URL, assert_error, detail_url, snapshot
+
+pytestmark = pytest.mark.django_db
+
+
+class DeadlockDetected(Exception):
+    """Stands for psycopg.errors.DeadlockDetected: what Django's wrapper keeps as __cause__."""
+
+    sqlstate = "40P01"
+
+
+def contention(times: int, sqlstate: str = "40P01"):
+    """_save_holding_time failing `times` times as the database's contention error, then working."""
+    real = services._save_holding_time
+    calls = {"n": 0}
+
+    def save(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] <= times:
+            error = OperationalError("deadlock detected")
+            error.__cause__ = DeadlockDetected()
+            error.__cause__.sqlstate = sqlstate
+            raise error
+        return real(*args, **kwargs)
+
+    return mock.patch.object(services, "_save_holding_time", side_effect=save), calls
+
+
+@pytest.mark.parametrize("sqlstate", ["40P01", "40001"], ids=["deadlock", "serialization-failure"])
+def test_one_contention_error_is_retried_and_the_move_succeeds(api, doctor, clinic, sqlstate):
+    appointment = AppointmentFactory(tenant=clinic)
+    patcher, calls = contention(1, sqlstate)
+    with patcher:
+        response = api(doctor).patch(detail_url(appointment), {"duration_minutes": 45}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["duration_minutes"] == 45
+    assert calls["n"] == 2
+
+
+def test_a_second_contention_error_is_a_409_and_changes_nothing(api, doctor, clinic):
+    appointment = AppointmentFactory(tenant=clinic)
+    before = snapshot(appointment)
+    patcher, calls = contention(2)
+    with patcher:
+        response = api(doctor).patch(detail_url(appointment), {"duration_minutes": 45}, format="json")
+    assert_error(response, 409, code="write_conflict")
+    assert calls["n"] == 2
+    assert snapshot(appointment) == before
+
+
+def test_a_booking_that_meets_contention_twice_is_a_409_and_books_nothing(api, doctor, clinic, patient):
+    patcher, _ = contention(2)
+    with patcher:
+        response = api(doctor).post(
+            LIST_URL, {"patient_id": patient.pk, "appointment_date": "2030-01-07T10:00:00"}, format="json"
+        )
+    assert_error(response, 409, code="write_conflict")
+    assert api(doctor).get(LIST_URL).json()["total"] == 0
+
+
+def test_another_operational_error_is_not_taken_for_contention(api, doctor, clinic):
+    appointment = AppointmentFactory(tenant=clinic)
+    patcher, calls = contention(1, sqlstate="08006")  # connection failure: not ours to retry
+    with patcher, pytest.raises(OperationalError):
+        api(doctor).patch(detail_url(appointment), {"duration_minutes": 45}, format="json")
+    assert calls["n"] == 1
