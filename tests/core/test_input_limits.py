@@ -89,7 +89,9 @@ def test_the_plain_spelling_of_each_query_parameter_works(api, doctor, query_cas
     url, others, value = query_cases[case]
     name = case.split()[-1]
 
-    assert api(doctor).get(url, {**others, name: str(value)}).status_code == 200
+    # A download from S3 answers 302 to a presigned URL; from the local folder, 200 with the bytes.
+    answered = (200, 302) if case.startswith("download") else (200,)
+    assert api(doctor).get(url, {**others, name: str(value)}).status_code in answered
 
 
 @pytest.mark.parametrize("spelling", SPELLINGS)
