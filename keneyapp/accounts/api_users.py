@@ -26,8 +26,13 @@ def _namespace(user_id: int) -> str:
     return f"user:{user_id}"
 
 
+# The snapshot's format is part of the key: entries a previous release cached (without the
+# credentials fingerprint) are never read by this one during a rolling deploy.
+SNAPSHOT_FORMAT = "api-user.v2"
+
+
 def _key(user_id: int) -> str | None:
-    return cache_service.versioned_key("api-user", user_id, namespaces=[_namespace(user_id)])
+    return cache_service.versioned_key(SNAPSHOT_FORMAT, user_id, namespaces=[_namespace(user_id)])
 
 
 def load_api_user(user_id: int) -> User | None:
