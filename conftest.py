@@ -185,3 +185,14 @@ def api():
         return client_for(user) if user is not None else APIClient()
 
     return make
+
+
+@pytest.fixture
+def bumped(monkeypatch):
+    """The cache namespaces invalidated (bumped), in order; the bumps still happen."""
+    namespaces: list[str] = []
+    real_bump = cache_service.bump
+    monkeypatch.setattr(
+        cache_service, "bump", lambda namespace: (namespaces.append(namespace), real_bump(namespace))
+    )
+    return namespaces

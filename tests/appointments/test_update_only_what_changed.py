@@ -6,22 +6,11 @@ from datetime import UTC, datetime
 import pytest
 
 from appointments.models import Appointment
-from keneyapp.core.caching import cache_service
 from keneyapp.core.scoping import scopes_disabled
 from tests.factories import AppointmentFactory
 from tests.live_events import staff_events
 
 MONDAY_9 = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def bumped(monkeypatch):
-    namespaces: list[str] = []
-    real_bump = cache_service.bump
-    monkeypatch.setattr(
-        cache_service, "bump", lambda namespace: (namespaces.append(namespace), real_bump(namespace))
-    )
-    return namespaces
 
 
 @pytest.fixture

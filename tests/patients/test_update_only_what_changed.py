@@ -3,22 +3,10 @@ nothing, invalidates no cached read and keeps `updated_at`."""
 
 import pytest
 
-from keneyapp.core.caching import cache_service
 from keneyapp.core.scoping import scopes_disabled
 from patients.models import Patient
 
 from .helpers import detail_url
-
-
-@pytest.fixture
-def bumped(monkeypatch):
-    """The cache namespaces invalidated (bumped), in order."""
-    namespaces: list[str] = []
-    real_bump = cache_service.bump
-    monkeypatch.setattr(
-        cache_service, "bump", lambda namespace: (namespaces.append(namespace), real_bump(namespace))
-    )
-    return namespaces
 
 
 @pytest.fixture
