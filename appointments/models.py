@@ -81,12 +81,13 @@ class Appointment(models.Model):
         ]
         indexes = [
             # The guide's (tenant_id, appointment_date): the clinic's list and date filters.
-            # Covers status too (PostgreSQL): the dashboard's conditional counts over a window of
-            # dates read the index alone instead of one heap page per appointment.
+            # Covers status and patient too (PostgreSQL): the dashboard's conditional counts over a
+            # window of dates, deleted patients' rows left out by patient_id (selectors'
+            # appointment_queryset), read the index alone instead of one heap page per row.
             models.Index(
                 fields=["tenant", "appointment_date", "id"],
                 name="idx_appointment_tenant_date",
-                include=["status"],
+                include=["status", "patient"],
             ),
             # The guide's status index, tenant first: lists filtered by status.
             models.Index(fields=["tenant", "status", "appointment_date"], name="idx_appointment_status"),

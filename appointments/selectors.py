@@ -12,6 +12,7 @@ from keneyapp.accounts.models import Tenant, User
 from keneyapp.accounts.roles import CLINICAL_STAFF
 from keneyapp.core.resolvers import resolved
 from keneyapp.core.row_counts import row_count
+from patients.selectors import deleted_patient_ids
 
 # Columns the list and detail load, joined in the same query as the patient's and provider's names.
 APPOINTMENT_COLUMNS = (
@@ -63,7 +64,9 @@ def appointment_queryset(*, tenant: Tenant | int) -> QuerySet[Appointment]:
     A soft-deleted patient's appointments are gone from the API (list, detail, writes, reports);
     they still hold their provider's time (overlap checks and availability read Appointment
     directly, as the exclusion constraint does), and the admin keeps them as the legal record."""
-    return Appointment.objects.filter(tenant=tenant, patient__is_deleted=False)
+    return Appointment.objects.filter(tenant=tenant).exclude(
+        patient_id__in=deleted_patient_ids(tenant=tenant)
+    )
 
 
 def appointment_filter(
@@ -91,7 +94,7 @@ def appointment_filter(
 def appointment_count(*, tenant: Tenant) -> int:
     """The clinic's appointments of active patients: the trigger-maintained count of all of them
     (migration 0004) less those of deleted patients, in one read."""
-    hidden = Appointment.objects.filter(tenant=tenant, patient__is_deleted=True)
+    hidden = Appointment.objects.filter(tenant=tenant, patient_id__in=deleted_patient_ids(tenant=tenant))
     return row_count(tenant=tenant, counter=APPOINTMENTS_COUNTER, less=hidden)
 
 

@@ -9,6 +9,7 @@ from documents.models import Document, DocumentCategory, DocumentStatus, Documen
 from keneyapp.accounts.models import Tenant
 from keneyapp.core.resolvers import resolved
 from keneyapp.core.row_counts import row_count
+from patients.selectors import deleted_patient_ids
 
 # What the API answers for a document, in order; built from `.values()` (no instances).
 DOCUMENT_COLUMNS = (
@@ -43,7 +44,9 @@ def document_queryset(*, tenant: Tenant | int) -> QuerySet[Document]:
     """The clinic's documents that are not deleted, of active patients: the starting point of
     every document read (list, detail, versions, download, confirm, report). A soft-deleted
     patient's documents stay in storage and in the admin (the legal record), nowhere else."""
-    return Document.objects.filter(tenant=tenant, is_deleted=False, patient__is_deleted=False)
+    return Document.objects.filter(tenant=tenant, is_deleted=False).exclude(
+        patient_id__in=deleted_patient_ids(tenant=tenant)
+    )
 
 
 def document_filter(
@@ -56,11 +59,20 @@ def document_filter(
     return queryset
 
 
+def deleted_patients_documents(*, tenant: Tenant | int) -> QuerySet[Document]:
+    """The documents ACTIVE_DOCUMENTS_COUNTER counts that no read may show: those (not deleted)
+    of deleted patients. Few, and found from the deleted patients' side."""
+    return Document.objects.filter(
+        tenant=tenant, is_deleted=False, patient_id__in=deleted_patient_ids(tenant=tenant)
+    )
+
+
 def document_count(*, tenant: Tenant | int) -> int:
     """The clinic's documents (not deleted) of active patients: the trigger-maintained count less
     those of deleted patients, one read."""
-    hidden = Document.objects.filter(tenant=tenant, is_deleted=False, patient__is_deleted=True)
-    return row_count(tenant=tenant, counter=ACTIVE_DOCUMENTS_COUNTER, less=hidden)
+    return row_count(
+        tenant=tenant, counter=ACTIVE_DOCUMENTS_COUNTER, less=deleted_patients_documents(tenant=tenant)
+    )
 
 
 def document_page(

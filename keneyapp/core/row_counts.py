@@ -12,9 +12,10 @@ clinics are not affected.
 """
 
 import re
+from collections.abc import Mapping
 
 from django.db import migrations
-from django.db.models import Count, F, OuterRef, QuerySet, Subquery
+from django.db.models import Case, Count, F, OuterRef, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
 from keneyapp.core.models import TenantRowCount
@@ -30,20 +31,36 @@ def row_count(*, tenant, counter: str, less: QuerySet | None = None) -> int:
     `less`: counted rows that a read must not see (those of deleted patients, say), subtracted in
     the same query, so a few hidden rows cost a small indexed count instead of counting them all.
     """
-    rows = TenantRowCount.objects.filter(tenant=tenant, counter=counter)
-    if less is None:
-        return rows.values_list("total", flat=True).first() or 0
-    hidden = less.filter(tenant=OuterRef("tenant")).order_by().values("tenant").annotate(n=Count("pk"))
-    visible = F("total") - Coalesce(Subquery(hidden.values("n")), 0)
-    return rows.annotate(visible=visible).values_list("visible", flat=True).first() or 0
+    return row_counts(tenant=tenant, counters=(counter,), less={counter: less} if less is not None else None)[
+        counter
+    ]
 
 
-def row_counts(*, tenant, counters: tuple[str, ...]) -> dict[str, int]:
-    """Several of the clinic's counts in one query (0 for a counter that never had a row)."""
-    found = dict(
-        TenantRowCount.objects.filter(tenant=tenant, counter__in=counters).values_list("counter", "total")
+def row_counts(
+    *, tenant, counters: tuple[str, ...], less: Mapping[str, QuerySet] | None = None
+) -> dict[str, int]:
+    """Several of the clinic's counts in one query (0 for a counter that never had a row), each
+    less the rows of its `less` queryset if given (see row_count)."""
+    rows = TenantRowCount.objects.filter(tenant=tenant, counter__in=counters)
+    if not less:
+        found = dict(rows.values_list("counter", "total"))
+        return {counter: found.get(counter, 0) for counter in counters}
+    hidden = Case(
+        *(
+            When(counter=counter, then=Subquery(_count_per_tenant(queryset)))
+            for counter, queryset in less.items()
+        ),
+        default=Value(0),
     )
+    visible = F("total") - Coalesce(hidden, 0)
+    found = dict(rows.annotate(visible=visible).values_list("counter", "visible"))
     return {counter: found.get(counter, 0) for counter in counters}
+
+
+def _count_per_tenant(queryset: QuerySet) -> QuerySet:
+    """`queryset`'s row count for the outer row's clinic, as a one-value subquery."""
+    per_tenant = queryset.filter(tenant=OuterRef("tenant")).order_by().values("tenant")
+    return per_tenant.annotate(n=Count("pk")).values("n")
 
 
 class CountRowsPerTenant(migrations.operations.base.Operation):
