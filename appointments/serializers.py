@@ -6,6 +6,7 @@ from appointments.models import MAX_DURATION_MINUTES, MIN_DURATION_MINUTES, Appo
 from keneyapp.core.clinic_time import InvalidClinicTime, check_day_in_range, parse_clinic_bound
 from keneyapp.core.serializers import (
     ClinicDateTimeField,
+    IsoDateField,
     PatientSummaryOutput,
     PersonSummaryOutput,
     StrictInputSerializer,
@@ -95,8 +96,8 @@ class AppointmentListQuery(serializers.Serializer):
 
 class AvailabilityQuery(serializers.Serializer):
     provider_id = StrictIntegerField()
-    date_from = serializers.DateField()
-    date_to = serializers.DateField()
+    date_from = IsoDateField()
+    date_to = IsoDateField()
     duration = StrictIntegerField(
         min_value=MIN_DURATION_MINUTES, max_value=MAX_DURATION_MINUTES, required=False, default=30
     )

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from django.utils import timezone
 from rest_framework import serializers
 
-from keneyapp.core.serializers import StrictInputSerializer
+from keneyapp.core.serializers import IsoDateField, StrictInputSerializer
 from keneyapp.core.text import digits_only
 from patients.models import Sex
 
@@ -30,7 +30,7 @@ class PatientInput(StrictInputSerializer):
     mrn = serializers.CharField(max_length=32, required=False)
     first_name = serializers.CharField(max_length=100)
     last_name = serializers.CharField(max_length=100)
-    date_of_birth = serializers.DateField()
+    date_of_birth = IsoDateField()
     sex = serializers.ChoiceField(choices=Sex.choices, required=False)
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
     phone_number = serializers.CharField(

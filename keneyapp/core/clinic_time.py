@@ -46,9 +46,22 @@ def localize(naive: datetime, zone: ZoneInfo) -> datetime:
     return aware
 
 
+def refuse_non_ascii(value: str) -> None:
+    """ISO 8601 is written in ASCII digits. Django's parsers match `\\d`, which also takes Arabic-
+    Indic, full-width or mathematical digits (2026 written U+0662 U+0660 U+0662 U+0666), and
+    Python's int() reads them, so without this check such a value is sometimes accepted and
+    sometimes not, depending on the parser: one answer for all, a 400."""
+    if not value.isascii():
+        raise InvalidClinicTime(
+            f"{value!r} is not an ISO 8601 date or date-time: write it in ASCII digits (0-9).",
+            code="invalid",
+        )
+
+
 def parse_clinic_datetime(value: str, zone: ZoneInfo) -> datetime:
     """ISO 8601 date-time; with an offset it is taken as is, without one as clinic wall-clock time."""
     text = value.strip()
+    refuse_non_ascii(text)
     try:
         parsed = parse_datetime(text)
     except ValueError:  # well-formed but impossible, e.g. February 30th
@@ -67,6 +80,7 @@ def parse_clinic_bound(value: str, zone: ZoneInfo, *, end_of_day: bool) -> datet
     """A filter bound: a date means the start of that day (or its end, for an upper bound) in the
     clinic's zone; a date-time is read as parse_clinic_datetime does."""
     value = value.strip()
+    refuse_non_ascii(value)
     try:
         day = parse_date(value)
     except ValueError:

@@ -2,7 +2,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
-from keneyapp.core.clinic_time import InvalidClinicTime, parse_clinic_datetime
+from keneyapp.core.clinic_time import InvalidClinicTime, parse_clinic_datetime, refuse_non_ascii
 from keneyapp.core.pagination import MAX_ID, ascii_integer
 
 
@@ -46,6 +46,19 @@ class StrictIntegerField(serializers.IntegerField):
         if value is None:
             self.fail("invalid")
         return value
+
+
+class IsoDateField(serializers.DateField):
+    """An ISO 8601 date (YYYY-MM-DD) in ASCII digits. DRF's DateField takes Arabic-Indic digits (Django's
+    date regex matches any Unicode digit), while the date-time fields of the same API refuse it."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            try:
+                refuse_non_ascii(value)
+            except InvalidClinicTime:
+                self.fail("invalid", format="YYYY-MM-DD")
+        return super().to_internal_value(value)
 
 
 class StrictInputModelSerializer(StrictInputSerializer, serializers.ModelSerializer):

@@ -181,3 +181,71 @@ def test_a_form_field_number_is_ascii_digits_too(api, doctor, patient, spelling)
 
     assert_error(response, 400, fields=("patient_id",), code="validation_error")
     assert rows() == before
+
+
+# --- dates ----------------------------------------------------------------------------------------
+# Django's date parsers match `\d`, which takes any script's digits, and int() reads them: without
+# the ASCII check some of these spellings were accepted (a 200 for the same date in another script)
+# and others refused, depending on the parser behind the parameter.
+
+DATE_SPELLINGS = ["arabic-indic", "full-width"]
+
+
+def date_spelled(value: str, spelling: str) -> str:
+    return value.translate({"arabic-indic": ARABIC_INDIC, "full-width": FULL_WIDTH}[spelling])
+
+
+@pytest.fixture
+def date_cases(clinic, doctor, patient):
+    """name -> (method, url, the other parameters or body, a value of the field that works)."""
+    availability = {"provider_id": doctor.pk, "date_from": "2030-01-07", "date_to": "2030-01-08"}
+    from tests.patients.helpers import valid_body
+
+    return {
+        "appointments date_from": ("get", LIST_URL, {}, "2030-01-07"),
+        "appointments date_to": ("get", LIST_URL, {}, "2030-01-08T10:00:00"),
+        "availability date_from": ("get", AVAILABILITY_URL, availability, "2030-01-07"),
+        "availability date_to": ("get", AVAILABILITY_URL, availability, "2030-01-08"),
+        "book appointment_date": ("post", LIST_URL, guide_body(patient), "2030-01-07T10:00:00"),
+        "patient date_of_birth": ("post", "/api/v1/patients", valid_body(email=""), "1990-04-12"),
+    }
+
+
+DATE_FIELDS = [
+    "appointments date_from",
+    "appointments date_to",
+    "availability date_from",
+    "availability date_to",
+    "book appointment_date",
+    "patient date_of_birth",
+]
+
+
+def _send(client, method, url, others, name, value):
+    if method == "get":
+        return client.get(url, {**others, name: value})
+    return client.post(url, {**others, name: value}, format="json")
+
+
+@pytest.mark.parametrize("case", DATE_FIELDS)
+def test_the_ascii_spelling_of_each_date_works(api, doctor, date_cases, case):
+    method, url, others, value = date_cases[case]
+
+    response = _send(api(doctor), method, url, others, case.split()[-1], value)
+
+    assert response.status_code in (200, 201), response.content
+
+
+@pytest.mark.parametrize("spelling", DATE_SPELLINGS)
+@pytest.mark.parametrize("case", DATE_FIELDS)
+def test_a_date_in_other_digits_is_a_400_and_changes_nothing(
+    api, doctor, date_cases, case, spelling
+):
+    method, url, others, value = date_cases[case]
+    name = case.split()[-1]
+    before = rows()
+
+    response = _send(api(doctor), method, url, others, name, date_spelled(value, spelling))
+
+    assert_error(response, 400, fields=(name,), code="validation_error")
+    assert rows() == before
