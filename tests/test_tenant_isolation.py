@@ -126,6 +126,9 @@ ID_PARAMETER_ROUTES: dict[str, list[tuple[str, Callable]]] = {
                 "appointment_date": "2030-01-07T10:00:00",
             },
         ),
+    ],
+    # Messages: a receiver, a patient or a parent message of another clinic.
+    "message-list": [
         ("post", lambda tenant: {"receiver_id": _their_provider(tenant).pk, "body": "Hello"}),
         (
             "post",
