@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from keneyapp.accounts.models import User
 from keneyapp.core.events import EventOrFactory, publish_many_on_commit, user_group
+from keneyapp.core.services import retry_on_contention
 from keneyapp.core.tasks import queue_task
 from messaging import events, selectors
 from messaging.models import UNREAD, Message, MessageStatus
@@ -113,7 +114,7 @@ def _announce_read(*, tenant_id: int, reader_id: int, read: list[tuple[int, int]
     publish_many_on_commit(deliveries)
 
 
-@transaction.atomic
+@retry_on_contention  # one transaction; a deadlock or serialization failure: once more, then 409
 def message_mark_read(*, message: Message, reader: User) -> Message:
     """Mark a received message read (idempotent: an already read message is left as it was)."""
     if message.receiver_id != reader.pk:
@@ -135,16 +136,18 @@ def message_mark_read(*, message: Message, reader: User) -> Message:
     return message
 
 
-@transaction.atomic
+@retry_on_contention  # one transaction; a deadlock or serialization failure: once more, then 409
 def messages_mark_all_read(*, reader: User) -> int:
     """Mark every unread message of the reader read; returns how many changed.
 
-    The unread rows are locked first (on PostgreSQL a concurrent read-all waits, then finds them
-    read and changes nothing; SQLite's IMMEDIATE transactions serialise writers anyway), so each
-    message is announced read exactly once.
+    The unread rows are locked first, in id order (on PostgreSQL a concurrent read-all waits, then
+    finds them read and changes nothing; two lockers taking the same rows in one order cannot
+    deadlock; SQLite's IMMEDIATE transactions serialise writers anyway), so each message is
+    announced read exactly once.
     """
     unread = list(
         Message.objects.filter(UNREAD, tenant_id=reader.tenant_id, receiver_id=reader.pk)
+        .order_by("id")
         .select_for_update()
         .values_list("id", "sender_id")
     )

@@ -6,7 +6,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from keneyapp.accounts.models import Tenant, User
-from keneyapp.core.services import apply_changes, update_fields_for
+from keneyapp.core.services import apply_changes, retry_on_contention, update_fields_for
 from keneyapp.core.text import digits_only, fold_for_search
 from patients.cache import invalidate_patients
 from patients.models import Patient, PatientNumberSequence
@@ -115,7 +115,7 @@ def _save_or_explain(patient: Patient, **save_kwargs) -> None:
         raise
 
 
-@transaction.atomic
+@retry_on_contention  # one transaction; a deadlock on the number or counter rows: once more, then 409
 def patient_create(*, tenant: Tenant, created_by: User | None, data: dict) -> Patient:
     values = {name: data[name] for name in PATIENT_WRITABLE_FIELDS if name in data}
     _check_unique(tenant=tenant, mrn=values.get("mrn"), email=values.get("email"), exclude_id=None)

@@ -55,3 +55,29 @@ def run_at_once(
             first.add_note(f"{len(others)} other thread(s) failed too: {others!r}")
         raise first
     return results
+
+
+class _ContentionCause(Exception):
+    """Stands for psycopg's DeadlockDetected / SerializationFailure: what Django's OperationalError
+    keeps as __cause__, whose sqlstate keneyapp.core.services.is_contention reads."""
+
+    def __init__(self, sqlstate: str):
+        super().__init__(sqlstate)
+        self.sqlstate = sqlstate
+
+
+def contended(function: Callable, times: int, sqlstate: str = "40P01"):
+    """A stand-in for `function` that raises the database's contention error (a deadlock by
+    default) on its first `times` calls, then calls it; `.calls` counts the calls."""
+    from django.db import OperationalError
+
+    def stand_in(*args, **kwargs):
+        stand_in.calls += 1
+        if stand_in.calls <= times:
+            error = OperationalError("deadlock detected" if sqlstate == "40P01" else "could not serialize")
+            error.__cause__ = _ContentionCause(sqlstate)
+            raise error
+        return function(*args, **kwargs)
+
+    stand_in.calls = 0
+    return stand_in

@@ -9,6 +9,7 @@ import pytest
 from django.db import OperationalError
 
 from appointments import services
+from tests.concurrency import contended
 from tests.factories import AppointmentFactory
 
 from .helpers import LIST_URL, assert_error, detail_url, snapshot
@@ -16,48 +17,31 @@ from .helpers import LIST_URL, assert_error, detail_url, snapshot
 pytestmark = pytest.mark.django_db
 
 
-class DeadlockDetected(Exception):
-    """Stands for psycopg.errors.DeadlockDetected: what Django's wrapper keeps as __cause__."""
-
-    sqlstate = "40P01"
-
-
 def contention(times: int, sqlstate: str = "40P01"):
     """_save_holding_time failing `times` times as the database's contention error, then working."""
-    real = services._save_holding_time
-    calls = {"n": 0}
-
-    def save(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] <= times:
-            error = OperationalError("deadlock detected")
-            error.__cause__ = DeadlockDetected()
-            error.__cause__.sqlstate = sqlstate
-            raise error
-        return real(*args, **kwargs)
-
-    return mock.patch.object(services, "_save_holding_time", side_effect=save), calls
+    stand_in = contended(services._save_holding_time, times, sqlstate)
+    return mock.patch.object(services, "_save_holding_time", side_effect=stand_in), stand_in
 
 
 @pytest.mark.parametrize("sqlstate", ["40P01", "40001"], ids=["deadlock", "serialization-failure"])
 def test_one_contention_error_is_retried_and_the_move_succeeds(api, doctor, clinic, sqlstate):
     appointment = AppointmentFactory(tenant=clinic)
-    patcher, calls = contention(1, sqlstate)
+    patcher, save = contention(1, sqlstate)
     with patcher:
         response = api(doctor).patch(detail_url(appointment), {"duration_minutes": 45}, format="json")
     assert response.status_code == 200, response.content
     assert response.json()["duration_minutes"] == 45
-    assert calls["n"] == 2
+    assert save.calls == 2
 
 
 def test_a_second_contention_error_is_a_409_and_changes_nothing(api, doctor, clinic):
     appointment = AppointmentFactory(tenant=clinic)
     before = snapshot(appointment)
-    patcher, calls = contention(2)
+    patcher, save = contention(2)
     with patcher:
         response = api(doctor).patch(detail_url(appointment), {"duration_minutes": 45}, format="json")
     assert_error(response, 409, code="write_conflict")
-    assert calls["n"] == 2
+    assert save.calls == 2
     assert snapshot(appointment) == before
 
 
@@ -73,7 +57,7 @@ def test_a_booking_that_meets_contention_twice_is_a_409_and_books_nothing(api, d
 
 def test_another_operational_error_is_not_taken_for_contention(api, doctor, clinic):
     appointment = AppointmentFactory(tenant=clinic)
-    patcher, calls = contention(1, sqlstate="08006")  # connection failure: not ours to retry
+    patcher, save = contention(1, sqlstate="08006")  # connection failure: not ours to retry
     with patcher, pytest.raises(OperationalError):
         api(doctor).patch(detail_url(appointment), {"duration_minutes": 45}, format="json")
-    assert calls["n"] == 1
+    assert save.calls == 1

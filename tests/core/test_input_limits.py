@@ -238,9 +238,7 @@ def test_the_ascii_spelling_of_each_date_works(api, doctor, date_cases, case):
 
 @pytest.mark.parametrize("spelling", DATE_SPELLINGS)
 @pytest.mark.parametrize("case", DATE_FIELDS)
-def test_a_date_in_other_digits_is_a_400_and_changes_nothing(
-    api, doctor, date_cases, case, spelling
-):
+def test_a_date_in_other_digits_is_a_400_and_changes_nothing(api, doctor, date_cases, case, spelling):
     method, url, others, value = date_cases[case]
     name = case.split()[-1]
     before = rows()
