@@ -152,7 +152,14 @@ def count_queries() -> dict:
             "statuses": statuses,
             "ok": all(status == probe.expected_status for status in statuses),
         }
-    return {"database": connection.settings_dict["NAME"], "sizes": list(SIZES), "endpoints": endpoints}
+    from bench import revocation_cost
+
+    return {
+        "database": connection.settings_dict["NAME"],
+        "sizes": list(SIZES),
+        "endpoints": endpoints,
+        "revocation": revocation_cost.measure(User.objects.get(username="testuser")),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

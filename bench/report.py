@@ -6,6 +6,8 @@ A failing run says so in its first lines; its figures are never presented as a p
 import json
 from pathlib import Path
 
+from bench import revocation_cost
+
 STATUS_LABELS = {
     "aim": "✅ pass, aim met (p95 ≤ ⅒ target)",
     "pass": "✅ pass (p95 ≤ ¼ target); aim (⅒) not met",
@@ -211,6 +213,7 @@ def query_counts_section(results: dict) -> list[str]:
         f"{' and '.join(f'{size:,}' for size in sizes)} patients. They must be equal.",
         "",
         *table(["Endpoint", *(f"{size:,} patients" for size in sizes), "Equal"], rows),
+        *(["", *revocation_cost.markdown_rows(counts["revocation"])] if "revocation" in counts else []),
     ]
 
 
