@@ -304,10 +304,12 @@ def run(plan: Plan, out_dir: Path, clock: Clock) -> int:
         f"{dataset['appointments'] or 0:,} appointments"
     )
     clock.say("counting SQL statements per request (10 and 1,000 rows)")
+    # Emptied before and after the query counts: they run on a scratch database but share this
+    # Redis, and a cached user of one (the scratch database's user 1, or the bench database's user 1
+    # a previous run's topology cached, each with its own password hash) would otherwise be served
+    # to the other for AUTH_USER_CACHE_SECONDS, whose tokens it does not match: every request a 401.
+    services.empty_redis_database(plan.redis_url)
     query_counts = count_queries(plan, env, work, clock)
-    # Emptied after the query counts: they run on a scratch database but share this Redis, and
-    # their cached users (the scratch database's user 1, another password hash) would otherwise be
-    # served to the topology for AUTH_USER_CACHE_SECONDS, whose tokens they do not match.
     services.empty_redis_database(plan.redis_url)
 
     web_url, asgi_url = f"http://127.0.0.1:{web_port}", f"http://127.0.0.1:{asgi_port}"
