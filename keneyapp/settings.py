@@ -226,11 +226,36 @@ CELERY_TASK_CREATE_MISSING_QUEUES = True
 # Declared, in order, so that a worker started without -Q consumes all three (otherwise it
 # consumes only the default queue and tasks routed to high or low wait forever).
 CELERY_TASK_QUEUES = [Queue(name, Exchange(name), routing_key=name) for name in ("high", "default", "low")]
+# Late acks on Redis: a task delivered to a worker that dies without acknowledging it (the whole
+# worker killed, the host lost) stays in Redis' "unacked" set and goes back to its queue once it is
+# older than the visibility timeout, restored by any worker still polling (or the restarted one).
+# It must be longer than the slowest task and the longest countdown a task retries with (a task
+# waiting for its ETA is unacknowledged too, and would be delivered twice): 1 hour. Tests of
+# faults shorten it for their worker subprocess (deploy/README.md, "Faults and recovery").
+CELERY_VISIBILITY_TIMEOUT_SECONDS = env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 3600)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "queue_order_strategy": "priority",
-    # Longer than the slowest task: with late acks an unacknowledged task is redelivered after this.
-    "visibility_timeout": 3600,
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS,
+    # A request that queues work while the broker is unreachable must still answer quickly: kombu
+    # passes no connect timeout (the OS's is about 2 minutes against a host that drops packets),
+    # and no read timeout (a broker that accepts but never answers would hold the request
+    # forever). 3 s stays above the worker's 1 s BRPOP (tests/core/test_redis_blocking_reads.py).
+    "socket_connect_timeout": 1,
+    "socket_timeout": 3,
 }
+# Publishing retries once, at once, then gives up (ProjectTask logs it; a sweep queues the work
+# again, docs/architecture.md "Background work"). Celery's default, 3 retries with growing
+# intervals, holds a request up to 4 x the timeouts above. Worst case now: 2 x 3 s; a broker
+# that refuses connections (stopped, restarting) fails in milliseconds.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+# A worker whose broker goes away reconnects for as long as it takes (Celery's default gives up
+# after 100 attempts, some 50 minutes, and the worker exits): work resumes when Redis is back.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_TASK_ROUTES = {
     "appointments.send_appointment_reminders": {"queue": "default"},
     "dashboard.warm_dashboard_cache": {"queue": "low"},
