@@ -263,6 +263,8 @@ CELERY_TASK_ROUTES = {
     "documents.cleanup_old_files": {"queue": "low"},
     "documents.sweep_stale_reports": {"queue": "low"},
     "messaging.send_urgent_notification": {"queue": "high"},
+    # With the notifications it queues: recovering an urgent email waits behind no report.
+    "messaging.sweep_urgent_notifications": {"queue": "high"},
 }
 CELERY_TIMEZONE = "UTC"
 
@@ -350,6 +352,17 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "KeneyApp <no-reply@keneyapp.local>")
 REMINDER_WINDOW_HOURS = env_int("REMINDER_WINDOW_HOURS", 24)
+# An urgent notification being sent is claimed for this long (messaging/tasks.py): no other
+# delivery sends it meanwhile; a worker killed before it marked the email sent leaves a claim that
+# expires, and a redelivery or the sweep sends it then. Far longer than one SMTP send
+# (EMAIL_TIMEOUT, with its connection), so a live claim is never taken over.
+URGENT_NOTIFY_CLAIM_SECONDS = env_int("URGENT_NOTIFY_CLAIM_SECONDS", 2 * 60)
+# The sweep of urgent notifications (messaging.sweep_urgent_notifications, beat every minute) queues
+# again the email of an urgent message still unread and not notified this long after it was
+# written (its queueing was lost to a broker outage, or its worker died), up to this age: a day-old
+# urgent email is noise, the message is in the inbox.
+URGENT_NOTIFY_SWEEP_DELAY_SECONDS = env_int("URGENT_NOTIFY_SWEEP_DELAY_SECONDS", 60)
+URGENT_NOTIFY_MAX_AGE_SECONDS = env_int("URGENT_NOTIFY_MAX_AGE_SECONDS", 24 * 60 * 60)
 # The address of the app as its users reach it (no trailing slash needed): emails link there
 # instead of carrying what they are about (keneyapp/core/emails.py).
 APP_BASE_URL = env_str("APP_BASE_URL", "http://localhost:8000")
