@@ -352,6 +352,11 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "KeneyApp <no-reply@keneyapp.local>")
 REMINDER_WINDOW_HOURS = env_int("REMINDER_WINDOW_HOURS", 24)
+# A reminder being sent is claimed for this long (appointments/reminders.py): no other run sends it
+# meanwhile; a worker killed before it marked the reminder sent leaves a claim that expires, and
+# the next run after that sends it. Far longer than one SMTP send (EMAIL_TIMEOUT), so a live claim
+# is never taken over; shorter than beat's 10 minutes, so that next run is the next one or two.
+REMINDER_CLAIM_SECONDS = env_int("REMINDER_CLAIM_SECONDS", 5 * 60)
 # An urgent notification being sent is claimed for this long (messaging/tasks.py): no other
 # delivery sends it meanwhile; a worker killed before it marked the email sent leaves a claim that
 # expires, and a redelivery or the sweep sends it then. Far longer than one SMTP send
