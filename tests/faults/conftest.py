@@ -27,8 +27,10 @@ VISIBILITY_TIMEOUT = 6
 CLAIM_SECONDS = 3
 
 
-@pytest.fixture(autouse=True)
-def _needs_postgres_and_redis_server():
+@pytest.fixture
+def worker_processes_possible():
+    """Skips the test unless a worker subprocess can share its database and a broker can be
+    started. Not autouse: other tests of this folder may need neither."""
     if connection.vendor != "postgresql":
         pytest.skip("worker processes need PostgreSQL (the SQLite test database lives in memory)")
     if shutil.which("redis-server") is None:
@@ -43,7 +45,7 @@ def faults(tmp_path) -> Path:
 
 
 @pytest.fixture
-def broker(tmp_path):
+def broker(worker_processes_possible, tmp_path):
     redis = PrivateRedis(tmp_path)
     redis.start()
     yield redis
@@ -79,7 +81,7 @@ def worker_env(broker, faults, tmp_path) -> dict[str, str]:
 
 
 @pytest.fixture
-def celery(transactional_db, worker_env, tmp_path) -> Callable[..., CeleryProcess]:
+def celery(worker_processes_possible, transactional_db, worker_env, tmp_path) -> Callable[..., CeleryProcess]:
     """celery(name, kind="worker") -> a started worker (or beat); all stopped at teardown, before
     the test database is flushed (hence transactional_db)."""
     started: list[CeleryProcess] = []
