@@ -119,7 +119,7 @@ def test_visibility_timeout_outlasts_every_retry_countdown_and_claims_outlast_a_
     from messaging.tasks import send_urgent_notification
 
     longest = max(settings.URGENT_NOTIFY_CLAIM_SECONDS + 1, send_urgent_notification.default_retry_delay)
-    assert settings.CELERY_VISIBILITY_TIMEOUT_SECONDS > 10 * longest
+    assert 10 * longest < settings.CELERY_VISIBILITY_TIMEOUT_SECONDS
     # A claim taken over while its send is still running would be a second email.
     assert (
         min(settings.URGENT_NOTIFY_CLAIM_SECONDS, settings.REMINDER_CLAIM_SECONDS)
