@@ -60,6 +60,9 @@ class Appointment(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancellation_reason = models.CharField(max_length=255, blank=True)
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    # A reminder being sent is claimed first (appointments/reminders.py): for REMINDER_CLAIM_SECONDS
+    # no other run sends it; a worker killed before it marked it sent leaves a claim that expires.
+    reminder_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

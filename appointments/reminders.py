@@ -1,10 +1,22 @@
-"""Appointment reminders: each due appointment is reminded exactly once, in chunks.
+"""Appointment reminders: each due appointment is reminded once, in chunks, one claim at a time.
 
-Exactly once across concurrent runs: a chunk is read with SELECT ... FOR UPDATE SKIP LOCKED inside
-one transaction that also marks what it sent, so a second worker running at the same moment skips
-the rows the first holds, and once the first commits those rows no longer match "not yet
-reminded". On SQLite (no row locks) the IMMEDIATE transaction serialises the two runs instead.
-An email that fails to send is not marked and is tried again on the next run.
+Each reminder is claimed, sent, then marked, each step its own short commit:
+1. claim: one conditional UPDATE sets `reminder_claimed_at` only while the appointment is still due
+   (not reminded, remindable) and unclaimed or its claim expired (REMINDER_CLAIM_SECONDS). Of two
+   runs at the same moment (two workers, a redelivered task next to beat's next one) exactly one
+   claims each appointment, on PostgreSQL and SQLite alike: the database serialises the UPDATEs.
+2. send it, on the chunk's one SMTP connection;
+3. mark: `reminder_sent_at`, only while our claim is still there (a reschedule meanwhile cleared
+   it: the new time is due a reminder of its own).
+
+A worker killed in the middle of a chunk therefore loses nothing that was sent: every reminder
+sent before it is marked. The residual window is the one email in flight: killed after the SMTP
+server took it and before its mark committed, it is sent again once its claim expires (the next
+run after REMINDER_CLAIM_SECONDS). A reminder claimed but not sent when the worker died waits for
+its claim to expire, then the next run sends it. (The chunk used to be one transaction holding
+FOR UPDATE SKIP LOCKED over the rows and marking them at its end: a kill rolled every mark back
+and the next run sent the whole chunk's emails again.) A send that fails releases its claim and
+is tried again on the next run.
 
 Clinic scope: selecting what is due spans clinics (one run serves them all), so it runs with
 scopes disabled; each clinic's reminders are then sent inside that clinic's scope.
@@ -17,7 +29,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import get_connection
-from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
@@ -58,31 +70,45 @@ def due_reminder_ids(*, now: datetime, window: timedelta) -> dict[int, list[int]
     return due
 
 
-@transaction.atomic
+def _claim_free(at: datetime) -> Q:
+    """Not claimed, or claimed longer than REMINDER_CLAIM_SECONDS before `at` (its run died)."""
+    expired = at - timedelta(seconds=settings.REMINDER_CLAIM_SECONDS)
+    return Q(reminder_claimed_at__isnull=True) | Q(reminder_claimed_at__lte=expired)
+
+
 def send_reminder_chunk(ids: list[int], *, now: datetime) -> tuple[int, int]:
-    """Remind the given appointments that are still due: one query to read them (patient and
-    clinic joined), one to mark those sent. Returns (sent, failed). Runs inside the
-    appointments' clinic scope."""
-    due = list(
-        Appointment.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("patient", "tenant")
-        .filter(pk__in=ids, reminder_sent_at__isnull=True, status__in=REMINDABLE_STATUSES)
-    )
-    sent_ids, failed = [], 0
+    """Remind the given appointments that are still due and not claimed by a live run: one query
+    to read them (patient and clinic joined), then for each a claim, the send and its mark (see
+    the module's docstring). Returns (sent, failed). Runs inside the appointments' clinic scope."""
+    due = Appointment.objects.filter(reminder_sent_at__isnull=True, status__in=REMINDABLE_STATUSES)
+    candidates = list(due.filter(_claim_free(timezone.now()), pk__in=ids).select_related("patient", "tenant"))
+    sent = failed = 0
     with get_connection() as connection:  # one SMTP session per chunk
-        for appointment in due:
+        for appointment in candidates:
+            # Claims are on the real clock (`now` is the run's view of the schedule, which tests
+            # move), each its own time, so the mark below matches our claim only.
+            claimed_at = timezone.now()
+            if not due.filter(_claim_free(claimed_at), pk=appointment.pk).update(
+                reminder_claimed_at=claimed_at
+            ):
+                continue  # another run claimed or sent it since the read, or it changed
             message = reminder_email(appointment)
             message.connection = connection
             try:
                 message.send()
             except Exception:  # one bad address or a dropped SMTP session must not stop the batch
                 failed += 1
+                Appointment.objects.filter(pk=appointment.pk, reminder_claimed_at=claimed_at).update(
+                    reminder_claimed_at=None
+                )
                 logger.exception("reminder for appointment %s failed; it will be retried", appointment.pk)
-            else:
-                sent_ids.append(appointment.pk)
-    if sent_ids:
-        Appointment.objects.filter(pk__in=sent_ids).update(reminder_sent_at=now)
-    return len(sent_ids), failed
+                continue
+            # Killed before this commits: the one email sent twice (the module's docstring).
+            Appointment.objects.filter(pk=appointment.pk, reminder_claimed_at=claimed_at).update(
+                reminder_sent_at=now
+            )
+            sent += 1
+    return sent, failed
 
 
 def send_due_reminders(*, now: datetime | None = None) -> ReminderRun:

@@ -238,10 +238,14 @@ def appointment_update(
     if ends_at != appointment.ends_at:
         appointment.ends_at = ends_at
         changed.append("ends_at")
-    if {"appointment_date", "duration_minutes"} & set(changed) and appointment.reminder_sent_at:
-        # The reminder told the patient the old time: a rescheduled visit is due a new one.
+    if {"appointment_date", "duration_minutes"} & set(changed):
+        # The reminder told the patient the old time: a rescheduled visit is due a new one. A
+        # reminder of the old time being sent right now (claimed, perhaps after this row was read)
+        # finds its claim gone and does not mark the appointment reminded: the next run reminds
+        # the patient of the new time.
         appointment.reminder_sent_at = None
-        changed.append("reminder_sent_at")
+        appointment.reminder_claimed_at = None
+        changed += ["reminder_sent_at", "reminder_claimed_at"]
     if cancelling:
         _apply_cancellation(appointment, changes.get("cancellation_reason", ""))
         changed += ["status", "cancelled_at", "cancellation_reason"]

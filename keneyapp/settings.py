@@ -226,11 +226,36 @@ CELERY_TASK_CREATE_MISSING_QUEUES = True
 # Declared, in order, so that a worker started without -Q consumes all three (otherwise it
 # consumes only the default queue and tasks routed to high or low wait forever).
 CELERY_TASK_QUEUES = [Queue(name, Exchange(name), routing_key=name) for name in ("high", "default", "low")]
+# Late acks on Redis: a task delivered to a worker that dies without acknowledging it (the whole
+# worker killed, the host lost) stays in Redis' "unacked" set and goes back to its queue once it is
+# older than the visibility timeout, restored by any worker still polling (or the restarted one).
+# It must be longer than the slowest task and the longest countdown a task retries with (a task
+# waiting for its ETA is unacknowledged too, and would be delivered twice): 1 hour. Tests of
+# faults shorten it for their worker subprocess (deploy/README.md, "Faults and recovery").
+CELERY_VISIBILITY_TIMEOUT_SECONDS = env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 3600)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "queue_order_strategy": "priority",
-    # Longer than the slowest task: with late acks an unacknowledged task is redelivered after this.
-    "visibility_timeout": 3600,
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS,
+    # A request that queues work while the broker is unreachable must still answer quickly: kombu
+    # passes no connect timeout (the OS's is about 2 minutes against a host that drops packets),
+    # and no read timeout (a broker that accepts but never answers would hold the request
+    # forever). 3 s stays above the worker's 1 s BRPOP (tests/core/test_redis_blocking_reads.py).
+    "socket_connect_timeout": 1,
+    "socket_timeout": 3,
 }
+# Publishing retries once, at once, then gives up (ProjectTask logs it; a sweep queues the work
+# again, docs/architecture.md "Background work"). Celery's default, 3 retries with growing
+# intervals, holds a request up to 4 x the timeouts above. Worst case now: 2 x 3 s; a broker
+# that refuses connections (stopped, restarting) fails in milliseconds.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+# A worker whose broker goes away reconnects for as long as it takes (Celery's default gives up
+# after 100 attempts, some 50 minutes, and the worker exits): work resumes when Redis is back.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_TASK_ROUTES = {
     "appointments.send_appointment_reminders": {"queue": "default"},
     "dashboard.warm_dashboard_cache": {"queue": "low"},
@@ -238,6 +263,8 @@ CELERY_TASK_ROUTES = {
     "documents.cleanup_old_files": {"queue": "low"},
     "documents.sweep_stale_reports": {"queue": "low"},
     "messaging.send_urgent_notification": {"queue": "high"},
+    # With the notifications it queues: recovering an urgent email waits behind no report.
+    "messaging.sweep_urgent_notifications": {"queue": "high"},
 }
 CELERY_TIMEZONE = "UTC"
 
@@ -325,6 +352,22 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "KeneyApp <no-reply@keneyapp.local>")
 REMINDER_WINDOW_HOURS = env_int("REMINDER_WINDOW_HOURS", 24)
+# A reminder being sent is claimed for this long (appointments/reminders.py): no other run sends it
+# meanwhile; a worker killed before it marked the reminder sent leaves a claim that expires, and
+# the next run after that sends it. Far longer than one SMTP send (EMAIL_TIMEOUT), so a live claim
+# is never taken over; shorter than beat's 10 minutes, so that next run is the next one or two.
+REMINDER_CLAIM_SECONDS = env_int("REMINDER_CLAIM_SECONDS", 5 * 60)
+# An urgent notification being sent is claimed for this long (messaging/tasks.py): no other
+# delivery sends it meanwhile; a worker killed before it marked the email sent leaves a claim that
+# expires, and a redelivery or the sweep sends it then. Far longer than one SMTP send
+# (EMAIL_TIMEOUT, with its connection), so a live claim is never taken over.
+URGENT_NOTIFY_CLAIM_SECONDS = env_int("URGENT_NOTIFY_CLAIM_SECONDS", 2 * 60)
+# The sweep of urgent notifications (messaging.sweep_urgent_notifications, beat every minute) queues
+# again the email of an urgent message still unread and not notified this long after it was
+# written (its queueing was lost to a broker outage, or its worker died), up to this age: a day-old
+# urgent email is noise, the message is in the inbox.
+URGENT_NOTIFY_SWEEP_DELAY_SECONDS = env_int("URGENT_NOTIFY_SWEEP_DELAY_SECONDS", 60)
+URGENT_NOTIFY_MAX_AGE_SECONDS = env_int("URGENT_NOTIFY_MAX_AGE_SECONDS", 24 * 60 * 60)
 # The address of the app as its users reach it (no trailing slash needed): emails link there
 # instead of carrying what they are about (keneyapp/core/emails.py).
 APP_BASE_URL = env_str("APP_BASE_URL", "http://localhost:8000")

@@ -19,6 +19,8 @@ class MessageStatus(models.TextChoices):
 
 
 UNREAD = ~Q(status=MessageStatus.READ)
+# An urgent message whose email is still owed: unread and not notified.
+URGENT_DUE = Q(is_urgent=True, urgent_notified_at__isnull=True) & UNREAD
 
 
 class Message(models.Model):
@@ -57,8 +59,12 @@ class Message(models.Model):
     is_urgent = models.BooleanField(default=False)
     delivered_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
-    # When the urgent notification email was claimed for sending (messaging/tasks.py): set once,
-    # atomically, so a retried or duplicated task never emails twice.
+    # The urgent notification's email (messaging/tasks.py). `urgent_claimed_at`: when a worker
+    # took the send, a lease of URGENT_NOTIFY_CLAIM_SECONDS during which no other delivery of the
+    # task sends; one killed mid-send leaves it to expire, and the sweep queues the email again.
+    # `urgent_notified_at`: when it was sent (or found nothing to send: no address), after which
+    # nothing sends it again.
+    urgent_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     urgent_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -82,6 +88,9 @@ class Message(models.Model):
             models.Index(fields=["tenant", "receiver", "id"], name="idx_message_unread", condition=UNREAD),
             models.Index(fields=["tenant", "sender", "id"], name="idx_message_sent"),
             models.Index(fields=["tenant", "thread", "id"], name="idx_message_thread"),
+            # The sweep of urgent notifications (messaging.services.urgent_notifications_requeue):
+            # partial, so it holds only the few urgent messages still unread and not notified.
+            models.Index(fields=["created_at"], name="idx_message_urgent_due", condition=URGENT_DUE),
             # The urgent-notification task's lookup is by primary key; nothing else reads patient
             # or parent often enough to index them beyond the foreign keys' needs.
             models.Index(

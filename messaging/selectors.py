@@ -6,7 +6,7 @@ from django.db.models import Q, QuerySet
 from keneyapp.accounts.models import Tenant, User
 from keneyapp.accounts.roles import ALL_STAFF
 from keneyapp.core.resolvers import resolved
-from messaging.models import UNREAD, Message
+from messaging.models import UNREAD, URGENT_DUE, Message
 
 BOXES = ("inbox", "sent")
 # Columns a list or detail loads, the sender's, receiver's and patient's names joined in the same
@@ -154,3 +154,16 @@ def message_row_as_api(row: dict) -> dict:
     for column in _PLAIN_COLUMNS:
         item[column] = row[column]
     return item
+
+
+def urgent_notifications_due(*, written_before, written_after, claimed_before) -> list[tuple[int, int]]:
+    """(clinic id, message id) of the urgent messages whose email is still owed (unread, not
+    notified), written between the two bounds, whose claim is free or older than `claimed_before`
+    (expired): across clinics, for the sweep (the caller disables scopes). Served by the partial
+    index idx_message_urgent_due, which holds only the messages still owed."""
+    return list(
+        Message.objects.filter(URGENT_DUE, created_at__lt=written_before, created_at__gte=written_after)
+        .filter(Q(urgent_claimed_at__isnull=True) | Q(urgent_claimed_at__lte=claimed_before))
+        .order_by("created_at")
+        .values_list("tenant_id", "id")[:1000]
+    )

@@ -8,7 +8,9 @@ row, and only that one sends the events, so a read is never announced twice and 
 (always counted from the database, never kept as a counter) cannot drift.
 """
 
+import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -23,6 +25,8 @@ from keneyapp.core.tasks import queue_task
 from messaging import events, selectors
 from messaging.models import UNREAD, Message, MessageStatus
 from patients.selectors import patient_resolve
+
+logger = logging.getLogger("keneyapp.messaging")
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,3 +182,21 @@ def messages_mark_delivered(*, receiver: User, items: list[dict]) -> None:
     for item in items:
         if item["id"] in ids:
             item["status"], item["delivered_at"] = MessageStatus.DELIVERED, now
+
+
+def urgent_notifications_requeue(*, now: datetime | None = None) -> int:
+    """Queue send_urgent_notification again for every urgent message whose email is still owed a
+    short while after it was written (its queueing or its worker was lost), up to a day old; the
+    task's claim keeps a copy queued twice from sending twice. The caller disables scopes (every
+    clinic's messages; each is queued with its clinic). Returns how many were queued."""
+    now = now or timezone.now()
+    due = selectors.urgent_notifications_due(
+        written_before=now - timedelta(seconds=settings.URGENT_NOTIFY_SWEEP_DELAY_SECONDS),
+        written_after=now - timedelta(seconds=settings.URGENT_NOTIFY_MAX_AGE_SECONDS),
+        claimed_before=now - timedelta(seconds=settings.URGENT_NOTIFY_CLAIM_SECONDS),
+    )
+    for tenant_id, message_id in due:
+        queue_task("messaging.send_urgent_notification", clinic_id=tenant_id, message_id=message_id)
+    if due:
+        logger.warning("urgent notifications still owed: %s queued again", len(due))
+    return len(due)

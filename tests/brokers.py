@@ -1,4 +1,5 @@
-"""Brokers for tests of queueing: one that refuses every connection, one that records messages.
+"""Brokers for tests of queueing: one that refuses every connection, one that never answers, one
+that records messages; and the app pointed at a real one (`broker_at`, tests/task_workers.py).
 
 Both turn eager execution off, so `delay()` goes the way it goes in production: through the
 project task base to the broker.
@@ -18,9 +19,8 @@ def closed_port() -> int:
 
 
 @contextmanager
-def refusing_broker(monkeypatch):
-    """The broker URL on a closed port: every publish fails with a refused connection."""
-    url = f"redis://127.0.0.1:{closed_port()}/0"
+def broker_at(monkeypatch, url: str):
+    """The Celery app publishes to `url`, not eagerly, for the duration."""
     with monkeypatch.context() as patch:
         patch.setitem(celery_app.conf, "task_always_eager", False)
         patch.setitem(celery_app.conf, "broker_url", url)
@@ -29,6 +29,24 @@ def refusing_broker(monkeypatch):
         patch.setattr(celery_app, "_pool", None)
         patch.setattr(celery_app.amqp, "_producer_pool", None)
         yield url
+
+
+@contextmanager
+def refusing_broker(monkeypatch):
+    """The broker URL on a closed port: every publish fails with a refused connection."""
+    with broker_at(monkeypatch, f"redis://127.0.0.1:{closed_port()}/0") as url:
+        yield url
+
+
+@contextmanager
+def silent_broker(monkeypatch):
+    """A broker that accepts connections and never answers (an overloaded or half-dead host): the
+    kernel completes the handshake from the listening socket's backlog, nothing ever replies."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+        with broker_at(monkeypatch, f"redis://127.0.0.1:{listener.getsockname()[1]}/0") as url:
+            yield url
 
 
 @contextmanager

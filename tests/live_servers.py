@@ -1,6 +1,7 @@
 """Real server processes for tests that need more than one process: gunicorn (the production WSGI
 server: API and admin) and uvicorn (the production ASGI server: websockets) on the test database,
-and a private redis-server that a test may stop and start again.
+a private redis-server that a test may stop and start again, and a Celery worker or beat
+(`CeleryProcess`) that a test may kill.
 
 The servers read the same settings module as production, from the environment given here; the
 test's own data (created with factories under `transactional_db`) is committed, so they see it.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -218,3 +220,61 @@ class PrivateRedis:
         with socket.create_connection(("127.0.0.1", self.port), timeout=1) as conn:
             conn.sendall(b"DBSIZE\r\n")
             return int(conn.recv(64).strip().lstrip(b":"))
+
+
+class CeleryProcess:
+    """`celery -A keneyapp worker` (prefork, one child, every queue) or `celery -A keneyapp beat`
+    (the database scheduler), in a process group of its own so a test can kill the whole of it.
+    Its environment is `server_env()`'s with the broker and anything else the test gives."""
+
+    def __init__(self, name: str, log_dir: Path, env: dict[str, str], *, kind: str = "worker"):
+        self.name = name
+        self.log_path = log_dir / f"{name}.log"
+        if kind == "worker":
+            command = [str(BIN / "celery"), "-A", "keneyapp", "worker", "--pool", "prefork"]
+            command += ["--concurrency", "1", "--queues", "high,default,low", "--hostname", f"{name}@%h"]
+            # No gossip, mingle or heartbeats: nothing to learn from other workers, and a faster start.
+            command += ["--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "INFO"]
+            self.ready_line = "ready."
+        elif kind == "beat":
+            command = [str(BIN / "celery"), "-A", "keneyapp", "beat", "--loglevel", "INFO"]
+            command += ["--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"]
+            command += ["--max-interval", "1", "--pidfile", str(log_dir / f"{name}.pid")]
+            self.ready_line = "beat: Starting..."
+        else:
+            raise ValueError(f"kind is worker or beat, not {kind!r}")
+        self._log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def wait_ready(self, timeout: float = 60) -> CeleryProcess:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited:\n{self.log()}")
+            if self.ready_line in self.log():
+                return self
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.name} not ready after {timeout}s:\n{self.log()}")
+
+    def log(self) -> str:
+        if not self._log.closed:  # still readable once stopped
+            self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group (the main process and its pool children): nothing of
+        it runs another instruction, acknowledges or requeues anything."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)  # warm shutdown
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._log.close()

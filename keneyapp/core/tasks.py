@@ -5,8 +5,10 @@
   worker never looks for a row that is not committed yet, and a rolled-back change queues
   nothing; outside a transaction they queue at once. (As pretix's TransactionAwareTask.)
 - A broker that cannot be reached is logged, never raised: the caller's change is committed
-  already, and a 500 would tell the client it failed. Work that such a loss could strand has a
-  periodic sweep that queues it again (documents.sweep_stale_reports). Without a broker (eager
+  already, and a 500 would tell the client it failed. Publishing is bounded (settings:
+  CELERY_BROKER_TRANSPORT_OPTIONS, CELERY_TASK_PUBLISH_RETRY_POLICY), so this takes seconds at
+  worst. Work that such a loss could strand has a periodic sweep that queues it again
+  (documents.sweep_stale_reports, messaging.sweep_urgent_notifications). Without a broker (eager
   tasks, the embedded defaults) the task runs in the caller's process, and its failure is logged
   the same way.
 

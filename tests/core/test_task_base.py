@@ -6,6 +6,8 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,7 @@ from appointments.tasks import send_appointment_reminders
 from keneyapp.celery import app as celery_app
 from keneyapp.core.tasks import ClinicTask, ProjectTask, queue_task
 from messaging import tasks as messaging_tasks
-from tests.brokers import recording_broker, refusing_broker
+from tests.brokers import recording_broker, refusing_broker, silent_broker
 from tests.factories import MessageFactory
 
 REMINDERS = "appointments.send_appointment_reminders"
@@ -30,6 +32,7 @@ CROSS_CLINIC_TASKS = {
     "dashboard.warm_dashboard_cache",
     "documents.cleanup_old_files",
     "documents.sweep_stale_reports",
+    "messaging.sweep_urgent_notifications",
 }
 
 
@@ -87,6 +90,24 @@ def test_a_refused_broker_connection_is_logged_not_raised(monkeypatch, caplog):
     with refusing_broker(monkeypatch):
         assert send_appointment_reminders.delay() is None
     assert f"could not queue task {REMINDERS}" in caplog.text
+
+
+def test_a_broker_that_never_answers_fails_the_publish_within_seconds(monkeypatch, caplog):
+    # The request that queues must answer: without the bounded socket timeouts and publish retries
+    # of CELERY_BROKER_TRANSPORT_OPTIONS and CELERY_TASK_PUBLISH_RETRY_POLICY it waits forever.
+    outcome: list = []
+    with silent_broker(monkeypatch):
+        started = time.monotonic()
+        publisher = threading.Thread(
+            target=lambda: outcome.append(send_appointment_reminders.delay()), daemon=True
+        )
+        publisher.start()
+        publisher.join(timeout=60)
+        elapsed = time.monotonic() - started
+    assert not publisher.is_alive(), "the publish still waits for the broker after 60 s"
+    assert outcome == [None]
+    assert f"could not queue task {REMINDERS}" in caplog.text
+    assert elapsed < 30  # 2 attempts x 3 s here; generous for a busy machine
 
 
 def test_a_clinic_task_cannot_be_queued_without_its_clinic(monkeypatch):

@@ -112,6 +112,21 @@ def test_visibility_timeout_outlasts_a_task_so_late_acks_do_not_redeliver_early(
     assert settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] >= 3600
 
 
+def test_visibility_timeout_outlasts_every_retry_countdown_and_claims_outlast_a_send(settings):
+    # A task waiting for its countdown is unacknowledged: past the visibility timeout it would be
+    # delivered a second time. The urgent email retries after a live claim (its lease + 1 s) or a
+    # failed send (default_retry_delay).
+    from messaging.tasks import send_urgent_notification
+
+    longest = max(settings.URGENT_NOTIFY_CLAIM_SECONDS + 1, send_urgent_notification.default_retry_delay)
+    assert 10 * longest < settings.CELERY_VISIBILITY_TIMEOUT_SECONDS
+    # A claim taken over while its send is still running would be a second email.
+    assert (
+        min(settings.URGENT_NOTIFY_CLAIM_SECONDS, settings.REMINDER_CLAIM_SECONDS)
+        > 5 * settings.EMAIL_TIMEOUT
+    )
+
+
 def test_no_broker_means_eager_tasks():
     embedded = celery_conf_with()
     assert embedded["eager"] is True

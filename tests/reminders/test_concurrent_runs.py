@@ -1,6 +1,7 @@
 """Two reminder runs at the same moment (two workers, or beat firing while a run is slow) never
-remind an appointment twice: each chunk's rows are locked (FOR UPDATE SKIP LOCKED) until they are
-marked. Only PostgreSQL has row locks and real parallel connections; SQLite serialises writers."""
+remind an appointment twice: each reminder is claimed by one conditional UPDATE before it is sent,
+and the database lets one run's claim win. Only PostgreSQL runs real parallel connections here
+(SQLite serialises writers)."""
 
 import time
 from collections import Counter
@@ -23,7 +24,7 @@ from .conftest import recipients
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks"),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (parallel connections)"),
 ]
 
 ROUNDS = 3

@@ -66,3 +66,34 @@ def test_an_edit_that_keeps_the_time_keeps_the_reminder_sent(api, doctor, remind
     assert _reminder_sent_at(reminded) == NOW
     assert send_due_reminders(now=NOW + timedelta(minutes=5)).sent == 0
     assert len(mailoutbox) == 1
+
+
+def test_a_reschedule_while_the_old_times_reminder_is_being_sent_leaves_the_new_time_due(
+    api, doctor, clinic, book, mailoutbox, monkeypatch
+):
+    from django.core.mail import EmailMessage
+
+    appointment = book(clinic, NOW + timedelta(hours=1))
+    original_send = EmailMessage.send
+    answers = []
+
+    def rescheduled_during_the_send(self, fail_silently=False):
+        # The visit is moved while the reminder of its old time is in the SMTP server's hands.
+        answers.append(
+            api(doctor).patch(
+                f"/api/v1/appointments/{appointment.pk}",
+                {"appointment_date": "2030-01-14T12:00:00"},
+                format="json",
+            )
+        )
+        return original_send(self, fail_silently=fail_silently)
+
+    monkeypatch.setattr(EmailMessage, "send", rescheduled_during_the_send)
+    assert send_due_reminders(now=NOW).sent == 1
+    assert answers[0].status_code == 200, answers[0].content
+    monkeypatch.setattr(EmailMessage, "send", original_send)
+
+    # The reschedule took the claim away: the old time's email did not mark the new time reminded.
+    assert _reminder_sent_at(appointment) is None
+    assert send_due_reminders(now=NOW).sent == 1
+    assert recipients(mailoutbox) == [appointment.patient.email] * 2
