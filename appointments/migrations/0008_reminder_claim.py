@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('appointments', '0006_keep_patient_clinic'),
+        ('appointments', '0007_covering_index_carries_patient'),
     ]
 
     operations = [
