@@ -138,6 +138,10 @@ def ensure_clinic(spec: DemoClinic) -> Tenant:
                 email=f"{username}@example.org",
                 is_staff=True,
             )
+            # Set directly, past AUTH_PASSWORD_VALIDATORS (which refuse "testpass"): these are the
+            # demo's documented public passwords, for the embedded defaults and the benchmark's
+            # load test only (seed_demo refuses to run with DEBUG off unless forced), never a real
+            # clinic's account, which gets its password through create_tenant or the admin.
             user.set_password(spec.password)
             user.save()
     return tenant

@@ -9,6 +9,7 @@ from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from keneyapp.accounts import tokens
 from keneyapp.accounts.models import RefreshToken, Tenant, User
@@ -61,6 +62,8 @@ def user_may_use_api(user: User) -> bool:
     return user.is_active and (tenant is None or tenant.is_active)
 
 
+# A traceback through here (Django's error page, an error reporter) shows the password as stars.
+@sensitive_variables("password")
 def auth_login(*, username: str, password: str) -> TokenPair:
     # authenticate() runs the password hasher even for unknown usernames, so response time does
     # not reveal which usernames exist; it also refuses inactive users.
@@ -145,6 +148,7 @@ def auth_logout(*, user: User, refresh_token: str, access_family: str | None = N
         _revoke_family(family, now, user_id=user.pk)
 
 
+@sensitive_variables("admin_password")
 @transaction.atomic
 def tenant_create(
     *, name: str, slug: str, timezone_name: str, admin_username: str, admin_email: str, admin_password: str
