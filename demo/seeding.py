@@ -169,7 +169,7 @@ def ensure_messaging_staff(*, tenant: Tenant, count: int, password: str) -> int:
     missing = [(name, n) for name, n in wanted.items() if name not in existing]
     if not missing:
         return 0
-    hashed = make_password(password)
+    hashed = make_password(password)  # the demo's public password, past the policy (ensure_clinic says why)
     User.objects.bulk_create(
         User(
             username=name,

@@ -91,7 +91,8 @@ def challenge_username(mfa_token: str) -> str | None:
 
 def enrolment_qr_svg(device: TOTPDevice) -> str:
     """The device's otpauth:// URL as an inline SVG QR code, for an authenticator app to scan."""
-    return segno.make(device.config_url, error="m").svg_inline(scale=5, border=2)
+    # Black on white whatever the admin's theme: a QR code on a dark background does not scan.
+    return segno.make(device.config_url, error="m").svg_inline(scale=5, border=2, dark="#000", light="#fff")
 
 
 def enrolment_secret(device: TOTPDevice) -> str:
@@ -209,9 +210,10 @@ def enrolment_confirm(*, user: User, code: str) -> list[str] | None:
     return codes
 
 
-def second_factor_reset(*, user: User, by: User) -> None:
+def second_factor_reset(*, user: User, by: User | None) -> None:
     """Remove the user's devices, recovery codes and pending challenges; end their sessions and
-    tokens (the credentials fingerprint changes); they must enrol again at their next login."""
+    tokens (the credentials fingerprint changes); they must enrol again at their next login.
+    `by`: the admin who reset it, None from manage.py reset_second_factor."""
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
         RecoveryCode.objects.filter(user=user).delete()

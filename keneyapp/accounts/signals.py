@@ -9,7 +9,7 @@ from django.dispatch import Signal
 # A second factor was enrolled (confirmed with a first code). Arguments: user.
 second_factor_enrolled = Signal()
 # A user's second factor was reset (devices and recovery codes removed, sessions and tokens ended).
-# Arguments: user, by (who reset it).
+# Arguments: user, by (the admin who reset it; None from manage.py reset_second_factor).
 second_factor_reset = Signal()
 # A recovery code was used to log in. Arguments: user, remaining (unused codes left).
 recovery_code_used = Signal()

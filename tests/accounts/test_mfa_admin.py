@@ -2,9 +2,11 @@
 with a device; enrolment before anything else for a user who must have one and has none; a clinic
 admin's reset of a colleague's second factor; the clinic's setting of which roles must."""
 
+import io
 import re
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -306,3 +308,20 @@ def test_a_clinic_admin_sets_which_roles_must_use_a_second_factor(browser, clini
     assert response.status_code == 302
     clinic.refresh_from_db()
     assert clinic.mfa_required_roles == [Role.ADMIN, Role.NURSE]
+
+
+# --- an operator's way back in --------------------------------------------------------------------
+
+
+def test_manage_py_resets_a_superusers_second_factor(client, totp_clock):
+    root = User.objects.create_superuser("root", "root@example.org", DEFAULT_PASSWORD)
+    device = mfa.enrolment_device(root)
+    assert mfa.enrolment_confirm(user=root, code=totp_clock.code(device)) is not None
+
+    call_command("reset_second_factor", "root", stdout=io.StringIO())
+
+    assert not TOTPDevice.objects.filter(user=root).exists()
+    log_in_with_password(client, root)
+    assert client.get("/admin/")["Location"] == ENROL
+    with pytest.raises(CommandError, match="No user"):
+        call_command("reset_second_factor", "nobody", stdout=io.StringIO())
