@@ -6,12 +6,15 @@ counted on the login lockout."""
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from keneyapp.accounts import login_throttle, mfa
 from keneyapp.accounts.models import MfaChallenge, RecoveryCode, RefreshToken, User
 from keneyapp.accounts.roles import Role
 from tests.accounts.conftest import ME_URL, assert_error, bearer_client, post_login, post_mfa, post_refresh
+from tests.concurrency import run_at_once
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -370,3 +373,25 @@ def test_a_reset_is_announced_for_the_audit_trail(doctor, clinic_admin, enrol):
 
     assert len(heard) == 1
     assert heard[0]["user"].pk == doctor.pk and heard[0]["by"].pk == clinic_admin.pk
+
+
+# --- concurrency ----------------------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_one_code_sent_at_once_by_several_logins_passes_once(doctor, enrol, totp_clock, mfa_token):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL's row locks (set DATABASE_URL)")
+    device, _ = enrol(doctor)
+    racers = 6
+    tokens = [mfa_token(doctor) for _ in range(racers)]
+    code = totp_clock.code(device)
+
+    def exchange(token: str):
+        return lambda: post_mfa(APIClient(), token, code).status_code  # a client per racer
+
+    statuses: list[int] = run_at_once([exchange(token) for token in tokens], timeout=30, barrier_timeout=10)
+
+    assert sorted(statuses) == [200] + [401] * (racers - 1)
+    assert RefreshToken.objects.filter(user=doctor).count() == 1
