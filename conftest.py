@@ -14,6 +14,7 @@ from django.test import Client
 from django_scopes.state import state as scope_state
 from rest_framework.test import APIClient
 
+from keneyapp.accounts.admin_mfa import MFA_VERIFIED
 from keneyapp.accounts.roles import Role
 from keneyapp.accounts.tokens import issue_access_token
 from keneyapp.core.caching import cache_service
@@ -51,6 +52,22 @@ def _no_clinic_scope_leaks():
     scope_state.reset(token)
     if leaked:
         pytest.fail(f"the test left a clinic scope active: {leaked}")
+
+
+@pytest.fixture(autouse=True)
+def _force_login_skips_the_second_factor(monkeypatch):
+    """A test client's force_login() skips the password; it skips the second factor too, as if the
+    session had passed it. The two-step login itself is tested through the real pages
+    (tests/accounts/test_mfa_admin.py), and a test that needs a session without it removes the mark."""
+    real_force_login = Client.force_login
+
+    def force_login(self, user, backend=None):
+        real_force_login(self, user, backend)
+        session = self.session
+        session[MFA_VERIFIED] = True
+        session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)
 
 
 @pytest.fixture(autouse=True)

@@ -77,6 +77,10 @@ INSTALLED_APPS = [
     "corsheaders",
     "django_celery_beat",
     "csp",
+    # TOTP devices for the staff's second factor (keneyapp/accounts/mfa.py); before accounts, whose
+    # admin unregisters django-otp's own device admin.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "keneyapp.core",
     "keneyapp.accounts",
     "demo",
@@ -380,9 +384,14 @@ PASSWORD_HASHERS = [
     "keneyapp.accounts.hashers.ClinicArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# Every password set through a form or a service is checked (the admin's add and password pages,
+# for clinic admins and superusers alike, manage.py changepassword, create_tenant): at least 12
+# characters (Django's default of 8 is below NIST SP 800-63B's advice for a single factor), not a
+# common password, not close to the username, names or email, not digits only. seed_demo alone
+# sets the demo's public passwords directly (demo/seeding.py says why).
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -399,6 +408,21 @@ REFRESH_REUSE_GRACE_SECONDS = env_int("REFRESH_REUSE_GRACE_SECONDS", 10)
 LOGIN_MAX_FAILURES_PER_USERNAME = env_int("LOGIN_MAX_FAILURES_PER_USERNAME", 5)
 LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 20)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60)
+# Multi-factor login (keneyapp/accounts/mfa.py). After the password, a user who has a TOTP device
+# gets an mfa_token (API) or the code step (admin) valid this long, for at most MFA_TOKEN_MAX_ATTEMPTS
+# codes; failed codes count on the login throttle's counters above.
+MFA_TOKEN_TTL_SECONDS = env_int("MFA_TOKEN_TTL_SECONDS", 5 * 60)
+MFA_TOKEN_MAX_ATTEMPTS = env_int("MFA_TOKEN_MAX_ATTEMPTS", 3)
+# django-otp 1.7.5's defaults, reviewed: 30 s steps, 6 digits, tolerance 1 (one step of clock skew
+# either way) are kept. Two are changed:
+# - OTP_TOTP_SYNC (default on) moves a device's window by the skew of each accepted code, so a
+#   code two steps off could be accepted later: the window stays the server's time +- 1 step.
+# - Its per-device exponential back-off (OTP_TOTP_THROTTLE_FACTOR, default 1) is a second lockout
+#   with other rules, that refuses a right code silently; failed codes count on the one lockout,
+#   keneyapp/accounts/login_throttle.py, shared by the API and the admin.
+OTP_TOTP_SYNC = False
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_TOTP_ISSUER = "KeneyApp"
 # Number of reverse proxies in front of the app whose X-Forwarded-For entries are trusted for the
 # client address. 0 (the default) trusts none: the socket peer is the client.
 NUM_PROXIES = env_int("NUM_PROXIES", 0)

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from keneyapp.accounts import admin_mfa
 from keneyapp.accounts.login_throttle import ThrottledAdminAuthenticationForm
 from keneyapp.core import errors, health
 
@@ -26,6 +27,11 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    # The admin's login, in two steps for staff with a second factor, and the enrolment of one
+    # (keneyapp/accounts/admin_mfa.py); before admin.site.urls, whose /admin/login/ this replaces.
+    path("admin/login/", admin_mfa.staff_login, name="admin-login"),
+    path("admin/login/code/", admin_mfa.code_step, name="admin-mfa-code"),
+    path("admin/mfa/enrol/", admin_mfa.enrol, name="admin-mfa-enrol"),
     path("admin/", admin.site.urls),
 ]
 

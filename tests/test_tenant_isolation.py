@@ -19,7 +19,7 @@ from tests.factories import AppointmentFactory, MessageFactory, PatientFactory, 
 API_PREFIX = "api/v1/"
 
 # Routes anyone may call: they read no clinic data.
-PUBLIC_ROUTES = {"auth-login", "auth-refresh"}
+PUBLIC_ROUTES = {"auth-login", "auth-mfa", "auth-refresh"}
 # Routes about the caller only (their own profile and tokens): no other clinic's data is reachable.
 CALLER_ROUTES = {"auth-me", "auth-logout", "message-read-all", "message-unread-count"}
 # Routes about the caller's clinic as a whole (no id in the path or the query): proven below to

@@ -1,16 +1,45 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from keneyapp.accounts import mfa
 from keneyapp.accounts.models import Tenant, User
 from keneyapp.accounts.roles import Role
 from keneyapp.core.admin import ConstraintValidatingFormMixin, is_platform_admin
+
+# Devices are enrolled and reset through keneyapp/accounts/mfa.py only, which ends the user's sessions
+# and tokens: django-otp's own device admin (registered by otp_totp, before this app) would not,
+# and would show every device's secret key to superusers.
+if admin.site.is_registered(TOTPDevice):
+    admin.site.unregister(TOTPDevice)
+
+
+class TenantForm(forms.ModelForm):
+    mfa_required_roles = forms.MultipleChoiceField(
+        label=Tenant._meta.get_field("mfa_required_roles").verbose_name.capitalize(),
+        choices=Role.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Staff of these roles log in with a code from an authenticator app after their "
+        "password; those not yet enrolled set it up at their next login. Platform superusers always do.",
+    )
+
+    class Meta:
+        model = Tenant
+        fields = ("name", "slug", "timezone", "is_active", "mfa_required_roles")
+
+    def clean_mfa_required_roles(self) -> list[str]:
+        chosen = set(self.cleaned_data["mfa_required_roles"])
+        return [role for role in Role.values if role in chosen]  # the table's order, whatever was posted
 
 
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
     """Superusers manage every clinic; a clinic's admin sees and edits their own (not its status)."""
 
+    form = TenantForm
     list_display = ("name", "slug", "timezone", "is_active", "created_at")
     list_filter = ("is_active",)
     search_fields = ("name", "slug")
@@ -81,6 +110,7 @@ class UserAdmin(DjangoUserAdmin):
         (None, {"fields": ("username", "password")}),
         ("Person", {"fields": ("first_name", "last_name", "email")}),
         ("Clinic", {"fields": ("tenant", "role", "is_active", "is_staff")}),
+        ("Two-factor login", {"fields": ("second_factor",)}),
         ("Platform", {"fields": ("is_superuser", "groups", "user_permissions")}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
@@ -88,8 +118,10 @@ class UserAdmin(DjangoUserAdmin):
         (None, {"fields": ("username", "password")}),
         ("Person", {"fields": ("first_name", "last_name", "email")}),
         ("Clinic", {"fields": ("tenant", "role", "is_active", "is_staff")}),
+        ("Two-factor login", {"fields": ("second_factor",)}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
+    actions = ["reset_second_factor"]
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("username", "tenant", "role", "password1", "password2")}),
     )
@@ -101,9 +133,34 @@ class UserAdmin(DjangoUserAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         if is_platform_admin(request):
-            return ("last_login", "date_joined")
+            return ("second_factor", "last_login", "date_joined")
         # Who may work in the admin is the platform's decision: a clinic admin's lever is is_active.
-        return ("is_staff", "last_login", "date_joined")
+        return ("is_staff", "second_factor", "last_login", "date_joined")
+
+    @admin.display(description="Second factor")
+    def second_factor(self, obj) -> str:
+        if obj.pk is None:
+            return "-"
+        if mfa.has_second_factor(obj):
+            return f"Authenticator app enrolled; {mfa.unused_recovery_codes(obj)} recovery codes left."
+        if mfa.mfa_required(obj):
+            return "None yet: must set it up at the next login."
+        return "None (not required of this role by the clinic)."
+
+    @admin.action(description="Reset second factor (the user sets it up again at the next login)",
+                  permissions=["change"])  # fmt: skip
+    def reset_second_factor(self, request, queryset):
+        # The queryset is get_queryset's: a clinic admin's own clinic, never a superuser.
+        users = list(queryset)
+        for user in users:
+            # Ends the user's sessions, tokens and sockets (the credentials fingerprint changes).
+            mfa.second_factor_reset(user=user, by=request.user)
+        self.message_user(
+            request,
+            f"Second factor reset for {len(users)} user(s): their sessions and tokens are ended, and "
+            "they set up a new authenticator app at their next login.",
+            messages.SUCCESS,
+        )
 
     def get_list_display(self, request):
         display = list(self.list_display)

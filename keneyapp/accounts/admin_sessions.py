@@ -1,4 +1,5 @@
-"""Admin sessions end on their own: automatic logoff (HIPAA 164.312(a)(2)(iii)).
+"""Admin sessions end on their own: automatic logoff (HIPAA 164.312(a)(2)(iii)); and a user who must
+have a second factor and has none is sent to enrol it first (keneyapp/accounts/admin_mfa.py).
 
 A session of the admin ends after ADMIN_IDLE_TIMEOUT_SECONDS without a request, after
 ADMIN_SESSION_MAX_SECONDS since login however active, and when the staff member's clinic is closed.
@@ -20,6 +21,8 @@ from django.contrib.auth import logout, user_logged_in
 from django.contrib.auth.views import redirect_to_login
 from django.dispatch import receiver
 from django.urls import reverse
+
+from keneyapp.accounts.admin_mfa import enrolment_redirect
 
 STARTED_AT = "keneyapp_admin_started_at"
 LAST_SEEN_AT = "keneyapp_admin_last_seen_at"
@@ -66,7 +69,8 @@ def _rounded(value: float) -> str:
 
 
 class AdminSessionMiddleware:
-    """Ends admin sessions that are idle, too old, or of a closed clinic's staff (module docstring).
+    """Ends admin sessions that are idle, too old, or of a closed clinic's staff, and sends those who
+    must enrol a second factor to its page (module docstring).
     After AuthenticationMiddleware and MessageMiddleware."""
 
     def __init__(self, get_response):
@@ -79,4 +83,8 @@ class AdminSessionMiddleware:
                 logout(request)
                 messages.warning(request, reason)
                 return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+            # Who must have a second factor and has none enrols before anything else.
+            enrol_first = enrolment_redirect(request)
+            if enrol_first is not None:
+                return enrol_first
         return self.get_response(request)

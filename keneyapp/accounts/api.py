@@ -1,12 +1,17 @@
 """Login, refresh, logout and the caller's profile. Thin views over accounts.services."""
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers, status
-from rest_framework.exceptions import AuthenticationFailed, Throttled
+from rest_framework.exceptions import AuthenticationFailed, PermissionDenied, Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from keneyapp.accounts import login_throttle, services
+from keneyapp.accounts import login_throttle, mfa, services
 from keneyapp.accounts.roles import actions_for_role
 from keneyapp.core.serializers import StrictInputSerializer, validated_input
 from keneyapp.core.views import ClinicApiView
@@ -17,6 +22,13 @@ INVALID_CREDENTIALS = "Invalid username or password."
 class LoginInput(StrictInputSerializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=4096, trim_whitespace=False)
+
+
+class MfaInput(StrictInputSerializer):
+    mfa_token = serializers.CharField(max_length=512)
+    code = serializers.CharField(
+        max_length=64, help_text="The authenticator app's 6 digits, or a recovery code."
+    )
 
 
 class RefreshInput(StrictInputSerializer):
@@ -34,8 +46,40 @@ TokenPairOutput = inline_serializer(
 )
 
 
+MfaChallengeOutput = inline_serializer(
+    "MfaChallenge",
+    {
+        "mfa_required": serializers.BooleanField(help_text="Always true: send a code to POST /auth/mfa."),
+        "mfa_token": serializers.CharField(),
+        "expires_in": serializers.IntegerField(),
+    },
+)
+LoginOutput = PolymorphicProxySerializer(
+    component_name="LoginResult",
+    serializers=[TokenPairOutput, MfaChallengeOutput],
+    resource_type_field_name=None,
+)
+MFA_ENROLMENT_REQUIRED = (
+    "Your account must log in with a second factor and has none yet: log in to the admin (/admin/) "
+    "to enrol an authenticator app, then log in here again."
+)
+TOO_MANY_FAILURES = "Too many failed logins; try again later."
+
+
 class InvalidCredentials(AuthenticationFailed):
     default_code = "invalid_credentials"
+
+
+class MfaEnrolmentRequired(PermissionDenied):
+    default_code = "mfa_enrolment_required"
+
+
+class InvalidMfaToken(AuthenticationFailed):
+    default_code = "invalid_mfa_token"
+
+
+class InvalidMfaCode(AuthenticationFailed):
+    default_code = "invalid_mfa_code"
 
 
 class CredentialsApi(ClinicApiView):
@@ -53,20 +97,52 @@ class CredentialsApi(ClinicApiView):
 
 
 class LoginApi(CredentialsApi):
-    @extend_schema(request=LoginInput, responses={200: TokenPairOutput}, auth=[])
+    @extend_schema(
+        request=LoginInput,
+        responses={
+            200: OpenApiResponse(
+                LoginOutput,
+                description="The token pair; or, for an account with a second factor, "
+                "`mfa_required` and the `mfa_token` to send its code with to POST /auth/mfa.",
+            )
+        },
+        auth=[],
+    )
     def post(self, request):
         data = validated_input(LoginInput, request.data)
         address = login_throttle.client_address(request)
         lockout = login_throttle.check_login_allowed(data["username"], address)
         if lockout is not None:
-            raise Throttled(
-                wait=lockout.retry_after_seconds, detail="Too many failed logins; try again later."
-            )
+            raise Throttled(wait=lockout.retry_after_seconds, detail=TOO_MANY_FAILURES)
         try:
-            pair = services.auth_login(username=data["username"], password=data["password"])
+            answer = services.auth_login(username=data["username"], password=data["password"])
         except services.LoginFailed:
             login_throttle.record_login_failure(data["username"], address)
             raise InvalidCredentials(INVALID_CREDENTIALS) from None
+        except services.MfaEnrolmentRequired:
+            raise MfaEnrolmentRequired(MFA_ENROLMENT_REQUIRED) from None
+        return Response(answer.as_response())
+
+
+class MfaApi(CredentialsApi):
+    """The login's second step: the mfa_token of POST /auth/login and a code, for the token pair.
+    Wrong, reused or malformed codes and unknown, expired or used tokens count as failed logins."""
+
+    @extend_schema(request=MfaInput, responses={200: TokenPairOutput}, auth=[])
+    def post(self, request):
+        data = validated_input(MfaInput, request.data)
+        address = login_throttle.client_address(request)
+        username = mfa.challenge_username(data["mfa_token"])
+        lockout = login_throttle.check_login_allowed(username, address)
+        if lockout is not None:
+            raise Throttled(wait=lockout.retry_after_seconds, detail=TOO_MANY_FAILURES)
+        try:
+            pair = services.auth_mfa(mfa_token=data["mfa_token"], code=data["code"])
+        except mfa.MfaFailed as failed:
+            login_throttle.record_login_failure(failed.username, address)
+            if failed.reason == "code":
+                raise InvalidMfaCode("Invalid or already used code.") from None
+            raise InvalidMfaToken("Invalid, expired or used mfa_token: log in again.") from None
         return Response(pair.as_response())
 
 

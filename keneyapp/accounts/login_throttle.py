@@ -1,4 +1,5 @@
-"""Brute-force protection for every password check: the API's login and the admin's login page.
+"""Brute-force protection for every password and second-factor check: the API's login and MFA
+step, and the admin's login page and code step.
 
 Failed attempts are counted per username and per client address in fixed windows in the shared
 cache (Redis in production, so every worker, and both doors, see the same counts: a lockout earned
@@ -64,13 +65,15 @@ def _window() -> tuple[int, int]:
     return now // length, length - now % length
 
 
-def _keys(username: str, address: str, window: int) -> list[tuple[str, int]]:
-    # Hash the username: keys are visible to anyone with Redis access, usernames are personal data.
-    user_digest = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
-    return [
-        (f"login-fail:user:{user_digest}:{window}", settings.LOGIN_MAX_FAILURES_PER_USERNAME),
-        (f"login-fail:addr:{address}:{window}", settings.LOGIN_MAX_FAILURES_PER_ADDRESS),
-    ]
+def _keys(username: str | None, address: str, window: int) -> list[tuple[str, int]]:
+    """The counters an attempt is checked and counted on. No username: an attempt that names no
+    account (an unknown or expired mfa_token) counts on its address alone."""
+    keys = [(f"login-fail:addr:{address}:{window}", settings.LOGIN_MAX_FAILURES_PER_ADDRESS)]
+    if username is not None:
+        # Hash the username: keys are visible to anyone with Redis access, usernames are personal data.
+        user_digest = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
+        keys.insert(0, (f"login-fail:user:{user_digest}:{window}", settings.LOGIN_MAX_FAILURES_PER_USERNAME))
+    return keys
 
 
 def _with_counts(operation: Callable[[BaseCache], Any]) -> Any:
@@ -87,7 +90,7 @@ def _with_counts(operation: Callable[[BaseCache], Any]) -> Any:
     return operation(_local_counts)
 
 
-def check_login_allowed(username: str, address: str) -> LoginLockout | None:
+def check_login_allowed(username: str | None, address: str) -> LoginLockout | None:
     window, remaining = _window()
     keys = _keys(username, address, window)
     counts = _with_counts(lambda store: store.get_many([key for key, _ in keys]))
@@ -97,7 +100,8 @@ def check_login_allowed(username: str, address: str) -> LoginLockout | None:
     return None
 
 
-def record_login_failure(username: str, address: str) -> None:
+def record_login_failure(username: str | None, address: str) -> None:
+    """Count a failed password or second-factor code (module docstring)."""
     window, remaining = _window()
 
     def count(store: BaseCache) -> None:

@@ -15,6 +15,19 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(f"{value!r} is not a known IANA time zone (e.g. Europe/Paris).")
 
 
+def default_mfa_required_roles() -> list[str]:
+    # Clinic administrators manage staff accounts and the clinic's settings: the first to protect.
+    return [Role.ADMIN.value]
+
+
+def validate_roles(value) -> None:
+    if not isinstance(value, list) or not all(isinstance(role, str) for role in value):
+        raise ValidationError("A list of roles.")
+    unknown = sorted(set(value) - set(Role.values))
+    if unknown:
+        raise ValidationError(f"Unknown roles: {', '.join(unknown)}.")
+
+
 class Tenant(models.Model):
     """A clinic. Every clinic's data is invisible to every other clinic."""
 
@@ -23,6 +36,15 @@ class Tenant(models.Model):
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     is_active = models.BooleanField(default=True, help_text="An inactive clinic's staff cannot log in.")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Staff of these roles must log in with a second factor (keneyapp/accounts/mfa.py); platform
+    # superusers always must, whatever their clinic says.
+    mfa_required_roles = models.JSONField(
+        "roles that must use two-factor login",
+        default=default_mfa_required_roles,
+        blank=True,
+        validators=[validate_roles],
+        help_text="Staff of these roles log in with a code from an authenticator app after their password.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -48,6 +70,12 @@ class User(AbstractUser):
     # access-token lifetime, as [family hex, ended at (Unix time)]: their access tokens are refused.
     # On the user, so checking it costs nothing beyond loading the (cached) user.
     ended_logins = models.JSONField(default=list, blank=True, editable=False)
+    # Bumped when the user's second factor is enrolled or reset (keneyapp/accounts/mfa.py): part of
+    # the credentials, so every session and token issued before ends.
+    mfa_generation = models.PositiveIntegerField(default=0, editable=False)
+    # Set by a reset of the second factor: the user must enrol again at their next login, whatever
+    # their clinic requires of their role.
+    mfa_enrolment_due = models.BooleanField(default=False, editable=False)
 
     # Set by keneyapp.accounts.api_users on the user an access token is checked against.
     access_fingerprint: str
@@ -80,7 +108,10 @@ class User(AbstractUser):
     # and every session, access token and refresh token issued before stops working, whichever
     # door made the change (admin, API, manage.py, a shell), without a list of revoked tokens.
     def _credentials(self) -> str:
-        return f"{self.password}|{self.role}|{self.tenant_id}"
+        credentials = f"{self.password}|{self.role}|{self.tenant_id}"
+        # The second factor's generation joins them once there is one, so the fingerprints of users
+        # who never enrolled (everyone, at the deploy that added it) did not change.
+        return f"{credentials}|mfa:{self.mfa_generation}" if self.mfa_generation else credentials
 
     def credentials_fingerprint(self) -> str:
         """A digest of the credentials (never the password hash itself), carried in access tokens
@@ -106,6 +137,9 @@ class RefreshToken(models.Model):
     # The user's credentials fingerprint when the login began: a refresh is refused once it differs
     # (a password, role or clinic change since).
     credentials_fingerprint = models.CharField(max_length=32, default="", editable=False)
+    # Whether the login passed a second factor: a refresh is refused once the user's clinic requires
+    # one of them and this login had none (keneyapp/accounts/services.py).
+    mfa_verified = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -118,3 +152,41 @@ class RefreshToken(models.Model):
 
     def __str__(self) -> str:
         return f"refresh token {self.pk} of user {self.user_id}"
+
+
+class RecoveryCode(models.Model):
+    """One of a user's single-use recovery codes for a lost authenticator, stored only as a digest
+    (keneyapp/accounts/mfa.py). Shown once, at enrolment."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "code_hash"], name="recovery_code_unique_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"recovery code {self.pk} of user {self.user_id}"
+
+
+class MfaChallenge(models.Model):
+    """The step between a right password and its second factor: the mfa_token of the API's login (or
+    the admin's code step), stored only as its SHA-256, bound to the user and the credentials they
+    had, short-lived, good for one successful code and a few failed ones."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="mfa_challenges")
+    token_hash = models.CharField(max_length=64, unique=True)
+    credentials_fingerprint = models.CharField(max_length=32)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "expires_at"], name="mfa_challenge_user_expiry_idx")]
+
+    def __str__(self) -> str:
+        return f"MFA challenge {self.pk} of user {self.user_id}"

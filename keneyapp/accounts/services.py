@@ -1,4 +1,5 @@
-"""Writes for accounts: logging in, rotating refresh tokens, logging out, creating clinics."""
+"""Writes for accounts: logging in (with its second step: keneyapp/accounts/mfa.py), rotating refresh
+tokens, logging out, creating clinics."""
 
 import uuid
 from dataclasses import dataclass
@@ -9,8 +10,9 @@ from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
-from keneyapp.accounts import tokens
+from keneyapp.accounts import mfa, tokens
 from keneyapp.accounts.models import RefreshToken, Tenant, User
 from keneyapp.accounts.roles import Role
 
@@ -22,6 +24,23 @@ class LoginFailed(Exception):
 
 class RefreshFailed(Exception):
     """Unknown, expired, revoked or replayed refresh token."""
+
+
+class MfaEnrolmentRequired(Exception):
+    """The right password of a user who must use a second factor and has none yet: they enrol in
+    the admin (which asks for it before anything else), then log in again."""
+
+
+@dataclass(frozen=True, slots=True)
+class MfaRequired:
+    """The login's answer for a user with a second factor: no tokens yet, the token to send the
+    code with (POST /auth/mfa)."""
+
+    mfa_token: str
+    expires_in: int
+
+    def as_response(self) -> dict:
+        return {"mfa_required": True, "mfa_token": self.mfa_token, "expires_in": self.expires_in}
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,13 +58,14 @@ class TokenPair:
         }
 
 
-def _issue_pair(*, user: User, family: uuid.UUID) -> tuple[TokenPair, RefreshToken]:
+def _issue_pair(*, user: User, family: uuid.UUID, mfa_verified: bool) -> tuple[TokenPair, RefreshToken]:
     raw_refresh = tokens.new_refresh_token()
     stored = RefreshToken.objects.create(
         user=user,
         token_hash=tokens.hash_refresh_token(raw_refresh),
         family=family,
         credentials_fingerprint=user.credentials_fingerprint(),
+        mfa_verified=mfa_verified,
         expires_at=timezone.now() + timedelta(seconds=settings.REFRESH_TOKEN_TTL_SECONDS),
     )
     pair = TokenPair(
@@ -61,13 +81,34 @@ def user_may_use_api(user: User) -> bool:
     return user.is_active and (tenant is None or tenant.is_active)
 
 
-def auth_login(*, username: str, password: str) -> TokenPair:
+# A traceback through here (Django's error page, an error reporter) shows the password as stars.
+@sensitive_variables("password")
+def auth_login(*, username: str, password: str) -> TokenPair | MfaRequired:
+    """The token pair, or, for a user with a second factor, the MFA step's token; raises
+    LoginFailed, or MfaEnrolmentRequired for a user who must have a second factor and has none."""
     # authenticate() runs the password hasher even for unknown usernames, so response time does
     # not reveal which usernames exist; it also refuses inactive users.
     user = authenticate(username=username, password=password)
     if user is None or not user_may_use_api(user):
         raise LoginFailed
-    pair, _ = _issue_pair(user=user, family=uuid.uuid4())
+    if mfa.has_second_factor(user):
+        issued = mfa.challenge_issue(user)
+        return MfaRequired(mfa_token=issued.token, expires_in=issued.expires_in)
+    if mfa.mfa_required(user):
+        raise MfaEnrolmentRequired
+    return _begin_login(user, mfa_verified=False)
+
+
+@sensitive_variables("mfa_token", "code")
+def auth_mfa(*, mfa_token: str, code: str) -> TokenPair:
+    """The login's second step: the token pair once `code` passes (mfa.challenge_complete, which
+    raises mfa.MfaFailed)."""
+    user = mfa.challenge_complete(mfa_token=mfa_token, code=code)
+    return _begin_login(user, mfa_verified=True)
+
+
+def _begin_login(user: User, *, mfa_verified: bool) -> TokenPair:
+    pair, _ = _issue_pair(user=user, family=uuid.uuid4(), mfa_verified=mfa_verified)
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
     return pair
 
@@ -110,7 +151,12 @@ def _rotate_refresh_token(token_hash: str) -> TokenPair | None:
         # The password, role or clinic changed since this login began: the login is over.
         _revoke_family(stored.family, now, user_id=stored.user_id)
         return None
-    pair, replacement = _issue_pair(user=stored.user, family=stored.family)
+    if not stored.mfa_verified and mfa.mfa_required(stored.user):
+        # The clinic now requires a second factor of this role (or it was reset) and this login had
+        # none: it ends here; the next login asks for the code, or for enrolment.
+        _revoke_family(stored.family, now, user_id=stored.user_id)
+        return None
+    pair, replacement = _issue_pair(user=stored.user, family=stored.family, mfa_verified=stored.mfa_verified)
     stored.revoked_at = now
     stored.replaced_by = replacement
     stored.save(update_fields=["revoked_at", "replaced_by"])
@@ -145,6 +191,7 @@ def auth_logout(*, user: User, refresh_token: str, access_family: str | None = N
         _revoke_family(family, now, user_id=user.pk)
 
 
+@sensitive_variables("admin_password")
 @transaction.atomic
 def tenant_create(
     *, name: str, slug: str, timezone_name: str, admin_username: str, admin_email: str, admin_password: str

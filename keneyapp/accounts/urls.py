@@ -4,6 +4,7 @@ from keneyapp.accounts import api
 
 urlpatterns = [
     path("auth/login", api.LoginApi.as_view(), name="auth-login"),
+    path("auth/mfa", api.MfaApi.as_view(), name="auth-mfa"),
     path("auth/refresh", api.RefreshApi.as_view(), name="auth-refresh"),
     path("auth/logout", api.LogoutApi.as_view(), name="auth-logout"),
     path("auth/me", api.MeApi.as_view(), name="auth-me"),

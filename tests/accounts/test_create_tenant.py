@@ -69,12 +69,16 @@ def test_creates_a_clinic_and_its_admin_from_the_environment_password(admin_pass
     assert "Clinique Gamma" in output and "gamma.admin" in output
 
 
-def test_the_new_admin_can_log_in_through_the_api(api, admin_password, stdin_is_tty):
+def test_the_new_admin_must_enrol_a_second_factor_before_using_the_api(api, admin_password, stdin_is_tty):
     gamma("--slug", "gamma")
 
     response = post_login(api(), "gamma.admin", STRONG_PASSWORD)
 
-    assert response.status_code == 200
+    # A new clinic requires a second factor of its administrators: the password was right, but
+    # there are no tokens until they enrol in the admin.
+    assert response.status_code == 403
+    assert response.json()["code"] == "mfa_enrolment_required"
+    assert Tenant.objects.get(slug="gamma").mfa_required_roles == [Role.ADMIN]
 
 
 def test_refuses_without_the_password_variable_when_stdin_is_not_a_tty(monkeypatch, stdin_is_tty):

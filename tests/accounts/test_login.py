@@ -74,12 +74,16 @@ def test_me_lists_only_the_permissions_of_the_callers_role(api, staff_of):
     assert not {"patients.delete", "appointments.complete", "schedules.change"} & set(body["permissions"])
 
 
-def test_superuser_without_clinic_may_log_in(api):
+def test_superuser_without_clinic_must_enrol_a_second_factor(api):
+    # Superusers always log in with a second factor (tests/accounts/test_mfa_api.py): one without
+    # a device gets no tokens, whichever clinic setting.
     get_user_model().objects.create_superuser("root", "root@example.org", DEFAULT_PASSWORD)
 
     response = post_login(api(), "root")
 
-    assert response.status_code == 200
+    assert response.status_code == 403
+    assert response.json()["code"] == "mfa_enrolment_required"
+    assert not RefreshToken.objects.exists()
 
 
 # --- Refusals -------------------------------------------------------------------------------------
