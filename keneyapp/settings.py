@@ -230,7 +230,18 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "queue_order_strategy": "priority",
     # Longer than the slowest task: with late acks an unacknowledged task is redelivered after this.
     "visibility_timeout": 3600,
+    # kombu waits forever on a broker that stops answering without closing the connection (a
+    # partition, a frozen Redis): a request queueing a task would hang. Bounded here; the read
+    # timeout outlives kombu's 1 s BRPOP, so an idle worker's wait is not cut short.
+    "socket_connect_timeout": 1,
+    "socket_timeout": 2,
 }
+# A publish that fails is not tried again: the caller logs the task as not queued
+# (keneyapp/core/tasks.py) and the work a lost queueing could strand is swept up later. Celery's
+# default (3 retries, each a reconnection and a read) kept a request waiting 4 x 2 read timeouts
+# on a frozen broker; one retry still took 6 s. A connection that died with a restarted Redis is
+# noticed before the publish (kombu's health check), so the first task after a restart is queued.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0}
 CELERY_TASK_ROUTES = {
     "appointments.send_appointment_reminders": {"queue": "default"},
     "dashboard.warm_dashboard_cache": {"queue": "low"},
@@ -264,6 +275,10 @@ CHANNEL_LAYER_GROUP_EXPIRY_SECONDS = env_int("CHANNEL_LAYER_GROUP_EXPIRY_SECONDS
 # BZPOPMIN (RedisChannelLayer.brpop_timeout, 5 s), or every idle socket's consumer dies.
 CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS = env_float("CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS", 30)
 if CHANNELS_REDIS_URL:
+    from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
@@ -277,6 +292,11 @@ if CHANNELS_REDIS_URL:
                         "address": CHANNELS_REDIS_URL,
                         "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS,
                         "socket_connect_timeout": 2,
+                        # A pooled connection that died with a restarted Redis fails its next
+                        # command: that command is sent once more on a new connection, so the
+                        # first handshake or event after Redis is back does not fail too.
+                        "retry": Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+                        "retry_on_error": [RedisConnectionError],
                     }
                 ],
                 "prefix": "keneyapp:asgi",
