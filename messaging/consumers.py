@@ -153,10 +153,11 @@ class NotificationConsumer(AsyncWebsocketConsumer):
             self.joined.append(staff_group(user.tenant_id))
         try:
             await self._join_groups()
-        except CHANNEL_LAYER_ERRORS:
-            # A socket that can hear nothing is refused, with a code that says "later" (the slot
-            # is given back when it disconnects). Accepted first so the client sees the code.
-            logger.warning("websocket refused: the channel layer is unavailable")
+        except Exception:
+            # The channel layer is unusable (unreachable, or no answer within the bound): a socket
+            # that can hear nothing is refused, with a code that says "later" (its slot is given
+            # back when it disconnects). Accepted first so the client sees the code.
+            logger.warning("websocket refused: the channel layer is unavailable", exc_info=True)
             await self.accept(subprotocol=SUBPROTOCOL)
             await self._close_unavailable()
             return
