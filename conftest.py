@@ -84,6 +84,15 @@ def _live_events_checked_when_published(settings):
 
 
 @pytest.fixture(autouse=True)
+def _channel_layer_not_resting():
+    # A test that made the channel layer fail must not make the next one's events be dropped
+    # (keneyapp/core/events.py rests the layer for a moment after a failure).
+    from keneyapp.core.events import _LayerHealth
+
+    _LayerHealth.failed_at = 0.0
+
+
+@pytest.fixture(autouse=True)
 def _static_files_without_collectstatic(settings):
     # Production serves hashed files from collectstatic's manifest; tests render the admin
     # without running collectstatic first.

@@ -242,21 +242,19 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS,
     # A request that queues work while the broker is unreachable must still answer quickly: kombu
     # passes no connect timeout (the OS's is about 2 minutes against a host that drops packets),
-    # and no read timeout (a broker that accepts but never answers would hold the request
-    # forever). 3 s stays above the worker's 1 s BRPOP (tests/core/test_redis_blocking_reads.py).
+    # and no read timeout (a broker that stops answering without closing the connection, a
+    # partition, a frozen Redis, would hold the request forever). The read timeout outlives kombu's
+    # 1 s BRPOP, so an idle worker's wait is not cut short (tests/core/test_redis_blocking_reads.py).
     "socket_connect_timeout": 1,
-    "socket_timeout": 3,
+    "socket_timeout": 2,
 }
-# Publishing retries once, at once, then gives up (ProjectTask logs it; a sweep queues the work
-# again, docs/architecture.md "Background work"). Celery's default, 3 retries with growing
-# intervals, holds a request up to 4 x the timeouts above. Worst case now: 2 x 3 s; a broker
-# that refuses connections (stopped, restarting) fails in milliseconds.
-CELERY_TASK_PUBLISH_RETRY_POLICY = {
-    "max_retries": 1,
-    "interval_start": 0,
-    "interval_step": 0.2,
-    "interval_max": 0.2,
-}
+# A publish that fails is not tried again: the caller logs the task as not queued
+# (keneyapp/core/tasks.py) and the work a lost queueing could strand is swept up later (urgent
+# notifications, reports: docs/architecture.md "Background work"). Celery's default (3 retries,
+# each a reconnection and a read) kept a request waiting 4 x 2 read timeouts on a frozen broker; one
+# retry still took 6 s. A connection that died with a restarted Redis is noticed before the
+# publish (kombu's health check), so the first task after a restart is queued.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0}
 # A worker whose broker goes away reconnects for as long as it takes (Celery's default gives up
 # after 100 attempts, some 50 minutes, and the worker exits): work resumes when Redis is back.
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
@@ -295,6 +293,10 @@ CHANNEL_LAYER_GROUP_EXPIRY_SECONDS = env_int("CHANNEL_LAYER_GROUP_EXPIRY_SECONDS
 # BZPOPMIN (RedisChannelLayer.brpop_timeout, 5 s), or every idle socket's consumer dies.
 CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS = env_float("CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS", 30)
 if CHANNELS_REDIS_URL:
+    from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
@@ -308,6 +310,11 @@ if CHANNELS_REDIS_URL:
                         "address": CHANNELS_REDIS_URL,
                         "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS,
                         "socket_connect_timeout": 2,
+                        # A pooled connection that died with a restarted Redis fails its next
+                        # command: that command is sent once more on a new connection, so the
+                        # first handshake or event after Redis is back does not fail too.
+                        "retry": Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+                        "retry_on_error": [RedisConnectionError],
                     }
                 ],
                 "prefix": "keneyapp:asgi",

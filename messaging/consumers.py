@@ -29,6 +29,7 @@ import logging
 import time
 import uuid
 
+import redis.exceptions
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -46,6 +47,21 @@ SUBPROTOCOL = "bearer"
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_POLICY_VIOLATION = 1008
 TOO_MANY_CONNECTIONS = "Too many connections"
+# The channel layer (Redis) is unreachable: "Try Again Later" (RFC 6455), the client reconnects
+# with a backoff and meanwhile reads from the API. Never 1011 (a server bug) for a dependency down.
+CLOSE_TRY_AGAIN_LATER = 1013
+LIVE_EVENTS_UNAVAILABLE = "Live events unavailable"
+# What the channel layer raises when its Redis is down or hangs.
+CHANNEL_LAYER_ERRORS = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    OSError,
+    TimeoutError,
+)
+# Longest wait for the channel layer while a socket joins its groups or leaves them: its reads may
+# wait CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS (30 s, beyond its 5 s blocking read), far too long for
+# a handshake to hang on a Redis that stopped answering.
+GROUP_CHANGE_TIMEOUT_SECONDS = 2.0
 
 
 class TokenBucket:
@@ -138,14 +154,35 @@ class NotificationConsumer(AsyncWebsocketConsumer):
         try:
             await self._join_groups()
         except Exception:
-            # The channel layer is unreachable: a socket that can hear nothing is refused (1011:
-            # the client retries later) and its slot is given back at once.
+            # The channel layer is unusable (unreachable, or no answer within the bound): a socket
+            # that can hear nothing is refused, with a code that says "later" (its slot is given
+            # back when it disconnects). Accepted first so the client sees the code.
             logger.warning("websocket refused: the channel layer is unavailable", exc_info=True)
             await self.accept(subprotocol=SUBPROTOCOL)
-            await self.close(code=1011, reason="Live events unavailable")
+            await self._close_unavailable()
             return
         await self.accept(subprotocol=SUBPROTOCOL)
         self.heartbeat_task = asyncio.create_task(self._heartbeat())
+
+    async def __call__(self, scope, receive, send):
+        """Channels' loop, which also reads this socket's channel in the channel layer: when that
+        read fails (Redis went away under an open socket) the socket is closed with 1013 and its
+        slot given back, instead of the consumer dying with a traceback and a 1011."""
+        try:
+            await super().__call__(scope, receive, send)
+        except CHANNEL_LAYER_ERRORS:
+            logger.warning("websocket closed: the channel layer is unavailable")
+            if getattr(self, "connection_id", None) is not None:  # connect() ran
+                await self._close_unavailable()
+                await self.disconnect(CLOSE_TRY_AGAIN_LATER)
+
+    async def _close_unavailable(self):
+        # Memberships cannot be dropped without Redis; they expire (CHANNEL_LAYER_GROUP_EXPIRY_SECONDS).
+        self.joined = []
+        try:
+            await self.close(code=CLOSE_TRY_AGAIN_LATER, reason=LIVE_EVENTS_UNAVAILABLE)
+        except Exception:  # the client went at the same moment
+            logger.debug("websocket: close after the channel layer failed", exc_info=True)
 
     async def in_clinic_scope(self, func, *args):
         """The socket's door into its clinic scope: run `func(*args)` (database work) in a worker
@@ -161,16 +198,21 @@ class NotificationConsumer(AsyncWebsocketConsumer):
         for task in (self.flush_task, self.heartbeat_task):
             if task is not None and task is not asyncio.current_task():
                 task.cancel()
-        for group in self.joined:
-            await self.channel_layer.group_discard(group, self.channel_name)
-        self.joined = []
+        joined, self.joined = self.joined, []
+        try:
+            async with asyncio.timeout(GROUP_CHANGE_TIMEOUT_SECONDS):
+                for group in joined:
+                    await self.channel_layer.group_discard(group, self.channel_name)
+        except CHANNEL_LAYER_ERRORS:
+            logger.warning("websocket: could not leave its groups (they expire by themselves)")
         if self.has_slot:
             self.has_slot = False
             await connection_slots.release_slot(self.user.pk, self.connection_id)
 
     async def _join_groups(self):
-        for group in self.joined:
-            await self.channel_layer.group_add(group, self.channel_name)
+        async with asyncio.timeout(GROUP_CHANGE_TIMEOUT_SECONDS):
+            for group in self.joined:
+                await self.channel_layer.group_add(group, self.channel_name)
 
     async def _heartbeat(self):
         """Keep the slot and the group memberships alive; close when the token expires, or when
@@ -184,7 +226,12 @@ class NotificationConsumer(AsyncWebsocketConsumer):
             if not await self._session_holds():
                 return
             await connection_slots.refresh_slot(self.user.pk, self.connection_id)
-            await self._join_groups()
+            try:
+                await self._join_groups()
+            except CHANNEL_LAYER_ERRORS:
+                logger.warning("websocket closed: the channel layer is unavailable")
+                await self._close_unavailable()
+                return
 
     async def session_recheck(self, message):
         """A `session.recheck` from keneyapp/accounts/revocation.py: the user's password, role,

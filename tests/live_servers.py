@@ -210,8 +210,19 @@ class PrivateRedis:
                 time.sleep(0.05)
         raise RuntimeError(f"redis-server did not start on port {self.port}")
 
+    def pause(self) -> None:
+        """Freeze the server (SIGSTOP): connections are still accepted by the kernel but nothing
+        answers, as with a network partition; `resume()` thaws it with its data intact."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)  # a paused server cannot die of SIGKILL late
             self.process.kill()
             self.process.wait()
         self.process = None

@@ -26,11 +26,13 @@ import asyncio
 import logging
 import os
 import threading
+import time
 import types
 from collections.abc import Callable, Mapping
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints, is_typeddict
 
 import orjson
+import redis.exceptions
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
@@ -42,6 +44,11 @@ logger = logging.getLogger("keneyapp.events")
 
 # How long a request may wait for the channel layer before giving up on its events.
 PUBLISH_TIMEOUT_SECONDS = 2.0
+# After the channel layer failed or timed out, events are dropped (logged) without trying it for
+# this long: during an outage each write would otherwise wait PUBLISH_TIMEOUT_SECONDS for nothing.
+LAYER_RETRY_SECONDS = 2.0
+# What a channel layer whose Redis is down or frozen raises (a publish that timed out included).
+LAYER_DOWN_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError, TimeoutError)
 # The channel layer message type the websocket consumer handles (its `client_event` method).
 CLIENT_EVENT = "client.event"
 
@@ -159,9 +166,13 @@ def _send_to_consumers(messages: list[tuple[str, dict]]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
+    if _layer_resting():
+        logger.warning("could not notify %d consumer group(s): the channel layer is down", len(messages))
+        return
     try:
         _run(_send_all, layer, messages)
-    except Exception:
+    except Exception as exc:
+        _note_failure(exc)
         logger.warning("could not notify %d consumer group(s)", len(messages), exc_info=True)
 
 
@@ -179,13 +190,33 @@ def publish_now(deliveries: list[tuple[str, EventOrFactory]]) -> None:
         messages = [
             (group, {"type": CLIENT_EVENT, "event": _plain(event)}) for group, event in resolved if event
         ]
-        if messages:
+        if messages and _layer_resting():
+            logger.warning("could not publish %d live event(s): the channel layer is down; "
+                           "clients catch up from the API", len(messages))  # fmt: skip
+        elif messages:
             _run(_send_all, layer, messages)
     except EventContractError:
         raise  # only with LIVE_EVENTS_STRICT: a test fails rather than logging it
-    except Exception:
+    except Exception as exc:
+        _note_failure(exc)
         logger.warning("could not publish %d live event(s); clients catch up from the API",
                        len(deliveries), exc_info=True)  # fmt: skip
+
+
+class _LayerHealth:
+    """When this process last found the channel layer down (monotonic seconds; 0: never)."""
+
+    failed_at = 0.0
+
+
+def _note_failure(exc: BaseException) -> None:
+    if isinstance(exc, LAYER_DOWN_ERRORS):
+        _LayerHealth.failed_at = time.monotonic()
+
+
+def _layer_resting() -> bool:
+    failed_at = _LayerHealth.failed_at
+    return bool(failed_at) and time.monotonic() - failed_at < LAYER_RETRY_SECONDS
 
 
 def _plain(event: Event) -> Event:

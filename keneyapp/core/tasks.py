@@ -29,6 +29,7 @@ schedules use it).
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import redis.exceptions
@@ -50,6 +51,18 @@ BROKER_ERRORS = (
 )
 
 
+# After a publish failed on a broker, tasks for it are logged as not queued without trying it for
+# this long: with the broker frozen each try waits its read timeout (2 s), on every request that
+# queues work. Keyed by broker URL; monotonic time of the last failure.
+BROKER_RETRY_SECONDS = 2.0
+_broker_failed_at: dict[str, float] = {}
+
+
+def _broker_resting(url: str) -> bool:
+    failed_at = _broker_failed_at.get(url)
+    return failed_at is not None and time.monotonic() - failed_at < BROKER_RETRY_SECONDS
+
+
 class ProjectTask(Task):
     """Queued after the caller's commit; a broker error is logged instead of raised."""
 
@@ -62,9 +75,19 @@ class ProjectTask(Task):
         return self._publish(args, kwargs, options)
 
     def _publish(self, args, kwargs, options):
+        broker = "" if self.app.conf.task_always_eager else str(self.app.conf.broker_url)
+        if broker and _broker_resting(broker):
+            logger.error(
+                "could not queue task %s (args=%r, kwargs=%r); the broker is unreachable (it failed "
+                "less than %.0f s ago: not tried)",
+                self.name, args, kwargs, BROKER_RETRY_SECONDS,
+            )  # fmt: skip
+            return None
         try:
             return super().apply_async(args, kwargs, **options)
         except BROKER_ERRORS:
+            if broker:
+                _broker_failed_at[broker] = time.monotonic()
             logger.exception(
                 "could not queue task %s (args=%r, kwargs=%r); the broker is unreachable",
                 self.name, args, kwargs,

@@ -286,6 +286,23 @@ def test_a_bump_lost_in_an_outage_is_made_when_the_cache_is_back(make_service, l
     assert reader.get(reader.versioned_key("p", "detail", namespaces=["tenant:1:x"])) is None
 
 
+def test_the_first_read_after_an_outage_sees_the_bump_the_outage_lost(make_service, l2, clock):
+    # The writer's own first call after the outage is a versioned read of the namespace it could
+    # not bump: the versions it reads must be those after the lost bump is made, or it serves the
+    # entry Redis kept from before its own write (Redis survived: a partition, not a restart).
+    flaky = FlakyCache(l2)
+    service = make_service(l2=flaky)
+    key = service.versioned_key("p", "detail", namespaces=["tenant:1:x"])
+    service.set(key, "before the write", ttl=600)
+
+    flaky.down = True
+    assert service.bump("tenant:1:x") is False
+    flaky.down = False
+    clock.advance(RETRY_AFTER_SECONDS)
+
+    assert service.get(service.versioned_key("p", "detail", namespaces=["tenant:1:x"])) is None
+
+
 def test_l1_is_emptied_when_the_cache_is_back(make_service, l2, clock):
     flaky = FlakyCache(l2)
     service = make_service(l2=flaky)

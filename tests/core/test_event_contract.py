@@ -195,3 +195,31 @@ def test_appointment_events_on_the_wire(layer, api, doctor, clinic, django_captu
             },
         )
     ]
+
+
+# --- the channel layer down ----------------------------------------------------------------------
+class DownLayer:
+    def __init__(self):
+        self.attempts = 0
+
+    async def group_send(self, group, message):
+        self.attempts += 1
+        raise TimeoutError("Timeout reading from socket")  # a frozen Redis
+
+
+def test_after_the_layer_failed_events_are_dropped_without_trying_it_for_a_while(monkeypatch, caplog):
+    # During an outage each write would otherwise wait PUBLISH_TIMEOUT_SECONDS for nothing.
+    from keneyapp.core import events
+
+    down, now = DownLayer(), [1000.0]
+    monkeypatch.setattr(events.time, "monotonic", lambda: now[0])
+    event = {"type": "unread.count", "count": 1}
+    with mock.patch("keneyapp.core.events.get_channel_layer", return_value=down):
+        events.publish_now([(GROUP, event)])
+        events.publish_now([(GROUP, event)])
+        events._send_to_consumers([(GROUP, {"type": "session.recheck"})])
+        assert down.attempts == 1
+        now[0] += events.LAYER_RETRY_SECONDS
+        events.publish_now([(GROUP, event)])
+        assert down.attempts == 2  # tried again: it may be back
+    assert caplog.text.count("the channel layer is down") == 2

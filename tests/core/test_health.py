@@ -26,11 +26,28 @@ def test_readyz_is_503_naming_the_database_when_it_fails(client, db, monkeypatch
     assert response.json()["checks"] == {"database": "unavailable", "cache": "ok"}
 
 
-def test_readyz_is_503_naming_the_cache_when_it_fails(client, db, monkeypatch):
+def test_readyz_is_200_degraded_naming_the_cache_when_it_fails(client, db, monkeypatch):
+    # Every door answers without Redis, and every instance shares it: a 503 would take them all
+    # out of rotation at once.
     def broken_set(*args, **kwargs):
         raise ConnectionError("redis down")
 
     monkeypatch.setattr(cache, "set", broken_set)
     response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "degraded", "checks": {"database": "ok", "cache": "unavailable"}}
+
+
+def test_readyz_is_503_when_both_fail(client, db, monkeypatch):
+    def broken(*args, **kwargs):
+        raise OSError("down")
+
+    monkeypatch.setattr(cache, "set", broken)
+    with monkeypatch.context() as patch:
+        patch.setattr(connection, "cursor", broken)
+        response = client.get("/readyz")
     assert response.status_code == 503
-    assert response.json()["checks"] == {"database": "ok", "cache": "unavailable"}
+    assert response.json() == {
+        "status": "unavailable",
+        "checks": {"database": "unavailable", "cache": "unavailable"},
+    }

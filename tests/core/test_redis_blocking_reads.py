@@ -39,3 +39,31 @@ def test_the_celery_broker_connection_has_no_5_second_read_timeout(settings):
         channel = connection.default_channel
         timeout = channel.client.connection_pool.connection_kwargs["socket_timeout"]
         assert timeout is None or timeout > channel.brpop_timeout
+
+
+def test_a_publish_waits_a_bounded_time_on_a_broker_that_stopped_answering(settings):
+    # Without a read timeout kombu waits forever on a frozen or partitioned Redis, and so does
+    # the request that queues a task (tests/faults/test_redis_outage.py pauses a real one).
+    if not settings.CELERY_BROKER_URL.startswith("redis"):
+        pytest.skip("no Redis broker: tasks run eagerly")
+    from keneyapp.celery import app
+
+    with app.connection_for_write() as connection:
+        kwargs = connection.default_channel.client.connection_pool.connection_kwargs
+        assert kwargs["socket_connect_timeout"] is not None
+        assert kwargs["socket_timeout"] is not None and kwargs["socket_timeout"] <= 2
+    assert app.conf.task_publish_retry_policy["max_retries"] == 0
+
+
+def test_the_channel_layer_sends_a_command_again_on_a_connection_a_restart_killed(settings):
+    # Else the first handshake after Redis comes back is refused, and the first event is lost.
+    if not settings.CHANNELS_REDIS_URL:
+        pytest.skip("the in-memory channel layer makes no Redis reads")
+    import redis.exceptions
+    from channels.layers import get_channel_layer
+
+    pool = get_channel_layer().create_pool(0)
+    connection = pool.connection_class(**pool.connection_kwargs)
+    assert connection.retry.get_retries() == 1
+    assert redis.exceptions.ConnectionError in connection.retry_on_error
+    assert redis.exceptions.TimeoutError not in connection.retry_on_error  # a hang is not doubled

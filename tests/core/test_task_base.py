@@ -107,7 +107,33 @@ def test_a_broker_that_never_answers_fails_the_publish_within_seconds(monkeypatc
     assert not publisher.is_alive(), "the publish still waits for the broker after 60 s"
     assert outcome == [None]
     assert f"could not queue task {REMINDERS}" in caplog.text
-    assert elapsed < 30  # 2 attempts x 3 s here; generous for a busy machine
+    assert elapsed < 30  # one attempt of at most 1 s + 2 s here; generous for a busy machine
+
+
+def test_after_a_refused_publish_the_broker_is_not_tried_again_for_a_while(monkeypatch, caplog):
+    # With the broker frozen each try waits its read timeout, on every request that queues work.
+    from celery import Task
+
+    from keneyapp.core import tasks
+
+    now = [1000.0]
+    monkeypatch.setattr(tasks.time, "monotonic", lambda: now[0])
+    tries = []
+    real_apply_async = Task.apply_async
+
+    def counted(self, *args, **kwargs):
+        tries.append(self.name)
+        return real_apply_async(self, *args, **kwargs)
+
+    monkeypatch.setattr(Task, "apply_async", counted)
+    with refusing_broker(monkeypatch):
+        for _ in range(3):
+            assert send_appointment_reminders.delay() is None
+        assert tries == [REMINDERS]
+        now[0] += tasks.BROKER_RETRY_SECONDS
+        assert send_appointment_reminders.delay() is None
+        assert tries == [REMINDERS, REMINDERS]  # tried again: it may be back
+    assert caplog.text.count(f"could not queue task {REMINDERS}") == 4
 
 
 def test_a_clinic_task_cannot_be_queued_without_its_clinic(monkeypatch):

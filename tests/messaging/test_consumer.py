@@ -11,8 +11,10 @@ import time
 from unittest import mock
 
 import pytest
+import redis.exceptions
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.test import TestCase
 
 from keneyapp.accounts.roles import Role
@@ -302,6 +304,76 @@ def test_the_sixth_socket_of_a_user_is_closed_with_1008(doctor, nurse):
         again = await open_socket(doctor)
         for socket in [*sockets[1:], other, again]:
             await socket.disconnect()
+
+    run(scenario)
+
+
+# --- the channel layer (Redis) unavailable ---------------------------------------------------------
+UNAVAILABLE = {"type": "websocket.close", "code": 1013, "reason": "Live events unavailable"}
+
+
+def test_a_socket_is_refused_with_1013_when_the_channel_layer_is_down_and_its_slot_is_freed(doctor):
+    layer = get_channel_layer()
+
+    async def scenario():
+        with mock.patch.object(layer, "group_add", side_effect=redis.exceptions.ConnectionError("refused")):
+            for _ in range(settings.MAX_WS_CONNECTIONS_PER_USER + 1):  # each gives its slot back
+                socket = communicator(["bearer", token_for(doctor)])
+                connected, _ = await socket.connect()
+                assert connected
+                assert await socket.receive_output(timeout=1) == UNAVAILABLE
+                await socket.disconnect(code=1013)
+        again = await open_socket(doctor)
+        await again.disconnect()
+
+    run(scenario)
+
+
+def test_a_handshake_never_hangs_on_a_channel_layer_that_stopped_answering(doctor, monkeypatch):
+    monkeypatch.setattr("messaging.consumers.GROUP_CHANGE_TIMEOUT_SECONDS", 0.2)
+    layer = get_channel_layer()
+
+    async def hang(*args, **kwargs):
+        await asyncio.sleep(60)
+
+    async def scenario():
+        with mock.patch.object(layer, "group_add", hang):
+            socket = communicator(["bearer", token_for(doctor)])
+            started = time.monotonic()
+            connected, _ = await socket.connect(timeout=5)
+            assert connected
+            assert await socket.receive_output(timeout=5) == UNAVAILABLE
+            assert time.monotonic() - started < 3
+            await socket.disconnect(code=1013)
+
+    run(scenario)
+
+
+def test_an_open_socket_is_closed_with_1013_when_the_channel_layer_fails_under_it(doctor):
+    layer = get_channel_layer()
+    receive = layer.receive
+    redis_gone = asyncio.Event()
+
+    async def receive_until_redis_goes(channel):
+        waiting = asyncio.ensure_future(receive(channel))
+        gone = asyncio.ensure_future(redis_gone.wait())
+        done, _ = await asyncio.wait({waiting, gone}, return_when=asyncio.FIRST_COMPLETED)
+        if waiting in done:
+            gone.cancel()
+            return waiting.result()
+        waiting.cancel()
+        raise redis.exceptions.ConnectionError("Connection closed by server.")
+
+    async def scenario():
+        with mock.patch.object(layer, "receive", receive_until_redis_goes):
+            socket = await open_socket(doctor)
+            await socket.send_to(text_data='{"type": "ping"}')
+            assert json.loads(await socket.receive_from(timeout=1)) == {"type": "pong"}
+            redis_gone.set()
+            assert await socket.receive_output(timeout=1) == UNAVAILABLE
+            await socket.wait(timeout=1)  # the consumer ended without an error
+        again = await open_socket(doctor)  # its slot was given back
+        await again.disconnect()
 
     run(scenario)
 

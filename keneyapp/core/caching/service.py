@@ -16,10 +16,10 @@ Coherence bound. A versioned read fetches its namespaces' counters from L2 (one 
 looking at L1, so once `bump()` has returned, no read started after it, in any process, serves an
 entry built on the old version: the staleness bound is zero. When L2 is unreachable, versioned reads
 bypass both levels (the counters cannot be checked). A `bump()` that fails because Redis is down is
-remembered and made again by its process at its first successful L2 call after the outage, and every
-process empties its L1 then; until the writing process makes that call, another process may serve
-an entry Redis kept from before the write (a Redis restart keeps nothing, so only a network outage
-that Redis itself survived can do that).
+remembered and made by its process before anything else it sends to Redis after the outage (so its
+own first read then already sees it), and every process empties its L1 then; until the writing
+process makes that call, another process may serve an entry Redis kept from before the write (a
+Redis restart keeps nothing, so only a network outage that Redis itself survived can do that).
 Plain keys are coherent only within the process: after `delete()`/`delete_pattern()` in one
 process, another may serve its L1 copy for up to `CACHE_L1_MAX_SECONDS`.
 
@@ -140,6 +140,7 @@ class CacheService:
         self._last_warning = float("-inf")
         self._down = False
         self._lost_bumps: set[str] = set()
+        self._replayed = 0
         self._counts: defaultdict[tuple[str, str, str], int] = defaultdict(int)
         self._unflushed: defaultdict[tuple[str, str, str], int] = defaultdict(int)
         self._last_flush = clock()
@@ -373,7 +374,7 @@ class CacheService:
                 self._l2_call(lambda: self.l2.incr(key))
         except _Unavailable:
             # The outage itself is warned about once a minute; each lost bump is only noted, and
-            # made again when Redis answers (see `_recover`).
+            # made when Redis answers, before any other call (see `_l2_call`).
             logger.info("cache: could not invalidate %s (cache unreachable)", namespace)
             with self._state_lock:
                 self._lost_bumps.add(namespace)
@@ -385,6 +386,11 @@ class CacheService:
         if self._retry_at and self._clock() < self._retry_at:
             raise _Unavailable
         try:
+            if self._down:
+                # Before anything else reaches Redis: an operation that reads versions must see
+                # the bumps this process could not make, or it builds its key on a version older
+                # than its own write and serves what Redis kept from before it.
+                self._replay_lost_bumps()
             result = operation()
         except UNAVAILABLE_ERRORS as exc:
             self._mark_down(exc)
@@ -393,23 +399,35 @@ class CacheService:
             self._recover()
         return result
 
+    def _replay_lost_bumps(self) -> None:
+        """Make the bumps lost in the outage, straight on L2 (raising if it is still down)."""
+        with self._state_lock:
+            lost = sorted(self._lost_bumps)
+        for namespace in lost:
+            key = VERSION_PREFIX + namespace
+            try:
+                self.l2.incr(key)
+            except ValueError:  # no counter (Redis restarted empty): start one above any earlier
+                self.l2.add(key, int(self._clock() * 1_000_000), None)
+                self.l2.incr(key)
+            with self._state_lock:
+                self._lost_bumps.discard(namespace)
+        self._replayed += len(lost)
+
     def _recover(self) -> None:
-        """Redis answers again. Whatever this process cached in L1 before or during the outage may
-        rest on versions that were bumped while it could not see them, so L1 is emptied; the bumps
-        this process could not make are made now, so entries other processes kept in Redis under
-        the old versions miss too."""
+        """Redis answers again (and the lost bumps are made: `_replay_lost_bumps`). Whatever this
+        process cached in L1 before or during the outage may rest on versions that were bumped
+        while it could not see them, so L1 is emptied."""
         with self._state_lock:
             if not self._down:
                 return
             self._down = False
             self._retry_at = 0.0
-            lost, self._lost_bumps = self._lost_bumps, set()
+            replayed, self._replayed = self._replayed, 0
         self.l1.clear()
         logger.warning(
-            "cache: shared cache reachable again; caching resumed (%d lost bumps replayed)", len(lost)
+            "cache: shared cache reachable again; caching resumed (%d lost bumps replayed)", replayed
         )
-        for namespace in sorted(lost):
-            self.bump(namespace)
 
     def _l2_quietly(self, operation: Callable[[], Any]) -> Any:
         try:
