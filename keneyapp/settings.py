@@ -139,6 +139,12 @@ DB_MAX_OVERFLOW = env_int("DB_MAX_OVERFLOW", 10)
 DB_POOL_TIMEOUT = env_float("DB_POOL_TIMEOUT", 30)
 DB_POOL_RECYCLE = env_int("DB_POOL_RECYCLE", 1800)
 DB_POOL_PRE_PING = env_bool("DB_POOL_PRE_PING", True)
+# How long the pool keeps retrying one failed connection attempt before it gives up on it. psycopg's
+# default (300 s) doubles the wait between retries with no ceiling, so after a 40 s outage the next
+# retry could be 30 s away while every request waited DB_POOL_TIMEOUT and answered 503. Given up
+# early, the next request that needs a connection starts a fresh attempt at once: the pool finds a
+# restarted database within a second or two of its return (tests/faults/test_database_restart.py).
+DB_POOL_RECONNECT_TIMEOUT = env_float("DB_POOL_RECONNECT_TIMEOUT", 5)
 
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
@@ -148,6 +154,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "max_size": DB_POOL_SIZE + DB_MAX_OVERFLOW,
             "timeout": DB_POOL_TIMEOUT,
             "max_lifetime": float(DB_POOL_RECYCLE),
+            "reconnect_timeout": DB_POOL_RECONNECT_TIMEOUT,
         }
         DATABASES["default"]["OPTIONS"] = {"pool": pool}
         DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool owns connection lifetime
