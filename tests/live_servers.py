@@ -1,6 +1,7 @@
 """Real server processes for tests that need more than one process: gunicorn (the production WSGI
 server: API and admin) and uvicorn (the production ASGI server: websockets) on the test database,
-and a private redis-server that a test may stop and start again.
+a private redis-server that a test may stop and start again, and a TCP proxy that a test may cut
+(between the servers and PostgreSQL, to restart "the database" under load).
 
 The servers read the same settings module as production, from the environment given here; the
 test's own data (created with factories under `transactional_db`) is committed, so they see it.
@@ -10,15 +11,17 @@ Stop them before the test database is flushed: a fixture that uses these must de
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
@@ -35,14 +38,23 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def current_database_url() -> str:
-    """The URL of the database this test runs on (pytest-django's test_<name>), for a subprocess."""
+def database_address() -> tuple[str, int]:
+    """Where the test database listens (what a CuttableProxy forwards to)."""
+    db = connection.settings_dict
+    return db.get("HOST") or "127.0.0.1", int(db.get("PORT") or 5432)
+
+
+def current_database_url(*, port: int | None = None) -> str:
+    """The URL of the database this test runs on (pytest-django's test_<name>), for a subprocess;
+    `port`: through a proxy on 127.0.0.1 at that port instead (CuttableProxy)."""
     db = connection.settings_dict
     if connection.vendor != "postgresql":
         raise RuntimeError("server processes need PostgreSQL: the SQLite test database is in memory")
     user = db.get("USER") or "postgres"
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
+    host, port = (
+        (db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432) if port is None else ("127.0.0.1", port)
+    )
     return f"postgresql://{user}{password}@{host}:{port}/{db['NAME']}"
 
 
@@ -50,6 +62,7 @@ def current_database_url() -> str:
 class Response:
     status: int
     body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
 
     def json(self):
         return orjson.loads(self.body)
@@ -115,9 +128,9 @@ class LiveServer:
             request.add_header("Authorization", f"Bearer {token}")
         try:
             with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310 (loopback)
-                return Response(answer.status, answer.read())
+                return Response(answer.status, answer.read(), dict(answer.headers))
         except urllib.error.HTTPError as error:
-            return Response(error.code, error.read())
+            return Response(error.code, error.read(), dict(error.headers))
 
     def log(self) -> str:
         self._log.flush()
@@ -218,3 +231,93 @@ class PrivateRedis:
         with socket.create_connection(("127.0.0.1", self.port), timeout=1) as conn:
             conn.sendall(b"DBSIZE\r\n")
             return int(conn.recv(64).strip().lstrip(b":"))
+
+
+class CuttableProxy:
+    """A TCP proxy in the test process, on a free port of its own, to `target` (host, port).
+
+    `cut()` is what clients see of a database restart: every open connection is closed under them
+    (mid-query included) and new ones are refused (the port is closed, as a stopped server's is)
+    until `resume()` listens again on the same port. One thread accepts; each connection has two
+    pumping threads, which end when either side closes.
+    """
+
+    def __init__(self, target: tuple[str, int]):
+        self.target = target
+        self.port = free_port()
+        self._lock = threading.Lock()
+        self._sockets: set[socket.socket] = set()
+        self._listener: socket.socket | None = None
+        self._accepting: threading.Thread | None = None
+        self.accepted = 0
+
+    def resume(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(128)
+        listener.settimeout(0.05)  # so the accepting thread sees cut() promptly
+        self._listener = listener
+        self._accepting = threading.Thread(target=self._accept, args=(listener,), daemon=True)
+        self._accepting.start()
+
+    start = resume
+
+    def cut(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.close()
+        if self._accepting is not None:
+            self._accepting.join(timeout=5)
+        with self._lock:
+            sockets, self._sockets = self._sockets, set()
+        for sock in sockets:
+            self._close(sock)
+
+    stop = cut
+
+    def open_connections(self) -> int:
+        with self._lock:
+            return len(self._sockets) // 2
+
+    def _accept(self, listener: socket.socket) -> None:
+        while self._listener is listener:
+            try:
+                client, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            if self._listener is not listener:  # accepted in the very moment of a cut
+                self._close(client)
+                return
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                self._close(client)
+                continue
+            client.settimeout(None)
+            upstream.settimeout(None)
+            with self._lock:
+                self._sockets |= {client, upstream}
+                self.accepted += 1
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            with self._lock:
+                self._sockets -= {source, sink}
+            self._close(source)
+            self._close(sink)
+
+    @staticmethod
+    def _close(sock: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)  # wakes a thread blocked in recv() on it
+        sock.close()
