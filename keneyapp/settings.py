@@ -452,6 +452,12 @@ S3_ENDPOINT_URL = env_str("S3_ENDPOINT_URL")  # empty: AWS itself
 S3_REGION = env_str("S3_REGION", "us-east-1")
 S3_ACCESS_KEY_ID = env_str("S3_ACCESS_KEY_ID")
 S3_SECRET_ACCESS_KEY = env_str("S3_SECRET_ACCESS_KEY")
+# Every S3 call is bounded (documents/storage.py): botocore's defaults (60 s to connect, 60 s per
+# read, 5 attempts) could hold a request for minutes on an endpoint that accepts and never answers.
+# Worst case per call: attempts x (connect + read) plus the backoff between them (standard mode).
+S3_CONNECT_TIMEOUT_SECONDS = env_float("S3_CONNECT_TIMEOUT_SECONDS", 3)
+S3_READ_TIMEOUT_SECONDS = env_float("S3_READ_TIMEOUT_SECONDS", 10)
+S3_MAX_ATTEMPTS = env_int("S3_MAX_ATTEMPTS", 3)
 DOCUMENTS_ROOT = Path(env_str("DOCUMENTS_ROOT", str(BASE_DIR / "var" / "documents")))
 DOCUMENT_MAX_BYTES = env_int("DOCUMENT_MAX_BYTES", 10 * 1024 * 1024)
 DOCUMENT_UPLOAD_CHUNK_BYTES = env_int("DOCUMENT_UPLOAD_CHUNK_BYTES", 1024 * 1024)
