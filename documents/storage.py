@@ -12,9 +12,12 @@ Presigned URLs are signed here without calling S3, so presigning and downloads a
 is down (the client meets the outage at S3 itself).
 """
 
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
 
 from boto3.exceptions import S3UploadFailedError
 from boto3.s3.transfer import TransferConfig
@@ -102,7 +105,7 @@ def uses_s3(storage: Storage | None = None) -> bool:
 def new_storage_key(tenant_id: int) -> str:
     """A key nobody can guess or steer: the clinic's prefix and 128 random bits. The client's file
     name takes no part (no path tricks, no collisions, nothing personal in the bucket's listing)."""
-    return f"documents/{int(tenant_id)}/{uuid.uuid4().hex}"
+    return f"{KEY_PREFIX}{int(tenant_id)}/{uuid.uuid4().hex}"
 
 
 def save_file(key: str, fileobj, *, content_type: str) -> str:
@@ -169,6 +172,37 @@ def iter_object(key: str, chunk_size: int | None = None) -> Iterator[bytes]:
     with storage.open(key, "rb") as handle:
         while chunk := handle.read(chunk_size):
             yield chunk
+
+
+KEY_PREFIX = "documents/"
+
+
+def list_stored(page_size: int = 1000) -> Iterator[list[tuple[str, datetime]]]:
+    """Every stored document object (under KEY_PREFIX), a page at a time: (key, when it was
+    stored, aware). For the orphan sweep; never the whole bucket in memory."""
+    storage = document_storage()
+    if uses_s3(storage):
+        client = storage.connection.meta.client
+        pages = client.get_paginator("list_objects_v2").paginate(
+            Bucket=storage.bucket_name, Prefix=KEY_PREFIX, PaginationConfig={"PageSize": page_size}
+        )
+        with storage_reachable():
+            for listing in pages:
+                yield [(item["Key"], item["LastModified"]) for item in listing.get("Contents", ())]
+        return
+    root = Path(storage.location)
+    page: list[tuple[str, datetime]] = []
+    for folder, _, files in os.walk(root / KEY_PREFIX):
+        for file_name in files:
+            path = Path(folder) / file_name
+            page.append(
+                (path.relative_to(root).as_posix(), datetime.fromtimestamp(path.stat().st_mtime, UTC))
+            )
+            if len(page) >= page_size:
+                yield page
+                page = []
+    if page:
+        yield page
 
 
 def open_local(key: str):

@@ -61,3 +61,11 @@ def cleanup_old_files() -> int:
     with scopes_disabled():  # expired uploads of every clinic, each removed by its own id
         return services.cleanup_expired_uploads()
 
+
+@shared_task(name="documents.sweep_orphan_objects")
+def sweep_orphan_objects() -> int:
+    """Run by beat once a day (low queue): remove stored objects no document or version names,
+    left by a process that died between storing an object and writing its row, or by a row write
+    that failed while S3 was unreachable for the compensating delete. Returns how many."""
+    with scopes_disabled():  # the bucket holds every clinic's objects; each is looked up by its key
+        return services.orphan_objects_remove()

@@ -244,6 +244,7 @@ CELERY_TASK_ROUTES = {
     "documents.generate_report": {"queue": "default"},
     "documents.cleanup_old_files": {"queue": "low"},
     "documents.sweep_stale_reports": {"queue": "low"},
+    "documents.sweep_orphan_objects": {"queue": "low"},
     "messaging.send_urgent_notification": {"queue": "high"},
 }
 CELERY_TIMEZONE = "UTC"
@@ -466,6 +467,9 @@ DOCUMENT_ALLOWED_TYPES = env_list(
 )
 DOCUMENT_PRESIGN_EXPIRY_SECONDS = env_int("DOCUMENT_PRESIGN_EXPIRY_SECONDS", 15 * 60)
 DOCUMENT_DOWNLOAD_EXPIRY_SECONDS = env_int("DOCUMENT_DOWNLOAD_EXPIRY_SECONDS", 60)
+# A stored object no row names is removed by documents.sweep_orphan_objects (daily) once it is this
+# old: far longer than the seconds between storing an object and committing its row.
+DOCUMENT_ORPHAN_GRACE_SECONDS = env_int("DOCUMENT_ORPHAN_GRACE_SECONDS", 24 * 3600)
 # A patient summary report still pending this long after it was queued is queued again (by the
 # documents.sweep_stale_reports beat task, or when someone asks for it): its queueing may have been
 # lost to a broker outage. Far longer than a rendering (well under a second) plus a busy queue.
