@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -321,3 +322,53 @@ class CuttableProxy:
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)  # wakes a thread blocked in recv() on it
         sock.close()
+
+
+class PrivateMoto:
+    """moto's S3 server of the test's own on a free port, which the test may kill and start again
+    on the same port (empty: moto keeps its data in memory), or freeze (SIGSTOP: it accepts
+    connections into the kernel's backlog and answers none, as a hung endpoint) and thaw."""
+
+    def __init__(self, log_dir: Path):
+        executable = BIN / "moto_server"
+        self.binary = str(executable) if executable.exists() else shutil.which("moto_server")
+        if self.binary is None:
+            raise FileNotFoundError("moto_server")
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_dir / f"moto-{self.port}.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [self.binary, "-H", "127.0.0.1", "-p", str(self.port)], stdout=log, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"moto_server exited:\n{self.log_path.read_text(errors='replace')}")
+            try:
+                with urllib.request.urlopen(self.url + "/moto-api/", timeout=1):  # noqa: S310 (loopback)
+                    return
+            except urllib.error.HTTPError:
+                return  # answering
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"moto_server did not start on port {self.port}")
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+    stop = kill
+
+    def freeze(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
