@@ -42,8 +42,9 @@ class ServiceUnavailable(exceptions.APIException):
     """A service the request needs cannot be reached: 503 with `Retry-After`, in the error shape.
 
     Raised by the code that talks to the service (documents.storage for S3), or made from a
-    database error by `as_service_unavailable`. The request's own transaction is rolled back, so a
-    503 wrote nothing the client must undo; the client may retry after `retry_after` seconds.
+    database error by `as_service_unavailable`. The request's transaction did not commit, so a 503
+    wrote nothing (unless its COMMIT reached the database just before the connection dropped: then
+    it is stored whole); the client may retry after `retry_after` seconds.
     """
 
     status_code = 503
@@ -202,6 +203,9 @@ def json_server_error(request):
     # Django calls this handler for any exception no view answered, middleware included (the
     # admin's session and user are read there), while the exception is being handled: an outage
     # is a 503, not a 500. Django's request logger records it as "Service Unavailable".
+    # sys.exc_info() holds the exception because the middleware chain is synchronous (the project's
+    # middleware is sync-only, under uvicorn too); an async chain would call this from another
+    # thread without it, and tests/faults/test_database_restart.py would see the admin's 500.
     unavailable = as_service_unavailable(sys.exc_info()[1])
     if unavailable is not None:
         _log_unavailable(request, unavailable)
