@@ -250,7 +250,6 @@ class CuttableProxy:
         self._sockets: set[socket.socket] = set()
         self._listener: socket.socket | None = None
         self._accepting: threading.Thread | None = None
-        self.accepted = 0
 
     def resume(self) -> None:
         listener = socket.socket()
@@ -277,10 +276,6 @@ class CuttableProxy:
 
     stop = cut
 
-    def open_connections(self) -> int:
-        with self._lock:
-            return len(self._sockets) // 2
-
     def _accept(self, listener: socket.socket) -> None:
         while self._listener is listener:
             try:
@@ -301,7 +296,6 @@ class CuttableProxy:
             upstream.settimeout(None)
             with self._lock:
                 self._sockets |= {client, upstream}
-                self.accepted += 1
             for source, sink in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
 

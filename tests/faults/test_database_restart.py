@@ -131,7 +131,7 @@ class Load:
         "readyz",
     )
 
-    def request(self, op: str, number: int, server: LiveServer) -> tuple[str, str, str, dict | None, dict]:
+    def request(self, op: str, number: int) -> tuple[str, str, str, dict | None, dict]:
         """(method, path, marker, body, headers) of request `number` of kind `op`."""
         marker = f"F{number:05d}"
         auth = {}
@@ -175,7 +175,7 @@ class Load:
     def send(self, op: str, server: LiveServer | None = None) -> Answer:
         number = next(self._numbers)
         server = server or self.servers[number % len(self.servers)]
-        method, path, marker, body, headers = self.request(op, number, server)
+        method, path, marker, body, headers = self.request(op, number)
         token = self.token if path.startswith("/api/") else None
         started = time.monotonic()
         try:
