@@ -2,8 +2,10 @@
 
 Bytes and rows are kept in step: an object is stored before its row is written, and removed again if
 the row cannot be written; a refused file is never stored at all. So no failure leaves a row without
-its object or an object without its row (a crash between the two can leave an orphan object, never
-a row pointing at nothing).
+its object. An object without its row (an orphan) is left only by a process that dies between the
+two, or by a row write that fails while S3 cannot take the compensating delete either (both
+outages at once); `orphan_objects_remove` (the daily documents.sweep_orphan_objects) finds and
+removes those once they are DOCUMENT_ORPHAN_GRACE_SECONDS old.
 """
 
 import hashlib
@@ -263,6 +265,34 @@ def cleanup_expired_uploads(*, now=None, batch_size: int = 500) -> int:
             removed += 1
         if len(batch) < batch_size:
             return removed
+
+
+def orphan_objects_remove(*, now: datetime | None = None) -> int:
+    """Remove stored objects that no document or version names and that were stored more than
+    DOCUMENT_ORPHAN_GRACE_SECONDS ago; returns how many. The caller disables scopes (every clinic).
+
+    The grace is far longer than the seconds between storing an object and committing its row, so
+    an upload in flight is never taken for an orphan. Soft-deleted documents still name their
+    objects (the medical record), and direct uploads are named by their pending row before any
+    byte arrives, so only true orphans are removed. Objects outside the documents prefix are not
+    looked at. One query per listing page, on the unique storage_key indexes.
+    """
+    now = now or timezone.now()
+    stored_before = now - timedelta(seconds=settings.DOCUMENT_ORPHAN_GRACE_SECONDS)
+    removed = 0
+    for page in storage.list_stored():
+        candidates = {key for key, stored_at in page if stored_at < stored_before}
+        if not candidates:
+            continue
+        named = set(Document.objects.filter(storage_key__in=candidates).values_list("storage_key", flat=True))
+        named |= set(
+            DocumentVersion.objects.filter(storage_key__in=candidates).values_list("storage_key", flat=True)
+        )
+        for key in sorted(candidates - named):
+            logger.warning("orphan document object %s (no row names it): removed", key)
+            storage.delete_object(key)
+            removed += 1
+    return removed
 
 
 # --- deletion and downloads ---------------------------------------------------------------------

@@ -8,6 +8,7 @@ from celery import shared_task
 from django_scopes import scopes_disabled
 
 from documents import reports, selectors, services
+from documents.storage import StorageUnavailable
 from keneyapp.core.tasks import ClinicTask
 from patients.models import Patient
 
@@ -33,6 +34,11 @@ def generate_report(*, clinic_id: int, patient_id: int) -> None:
         with tempfile.NamedTemporaryFile(prefix="keneyapp-report-", suffix=".pdf") as spool:
             reports.render_patient_summary(patient, spool.name)
             services.report_store(document=document, pdf_path=spool.name)
+    except StorageUnavailable:
+        # Rendered, but S3 could not take it: an outage, not a bad report. It stays pending, and
+        # the stale-report sweep (or asking again) queues it once more after
+        # REPORT_STALE_AFTER_SECONDS; rejecting it would make the user ask for it again.
+        logger.warning("patient summary report %s: storage unavailable, left pending", document.pk)
     except Exception:
         # Rejected, not retried forever: the user sees it and may ask again.
         logger.exception("patient summary report %s could not be rendered", document.pk)
@@ -54,3 +60,12 @@ def cleanup_old_files() -> int:
     direct uploads never confirmed before they expired, their stored objects first."""
     with scopes_disabled():  # expired uploads of every clinic, each removed by its own id
         return services.cleanup_expired_uploads()
+
+
+@shared_task(name="documents.sweep_orphan_objects")
+def sweep_orphan_objects() -> int:
+    """Run by beat once a day (low queue): remove stored objects no document or version names,
+    left by a process that died between storing an object and writing its row, or by a row write
+    that failed while S3 was unreachable for the compensating delete. Returns how many."""
+    with scopes_disabled():  # the bucket holds every clinic's objects; each is looked up by its key
+        return services.orphan_objects_remove()

@@ -143,6 +143,12 @@ DB_MAX_OVERFLOW = env_int("DB_MAX_OVERFLOW", 10)
 DB_POOL_TIMEOUT = env_float("DB_POOL_TIMEOUT", 30)
 DB_POOL_RECYCLE = env_int("DB_POOL_RECYCLE", 1800)
 DB_POOL_PRE_PING = env_bool("DB_POOL_PRE_PING", True)
+# How long the pool keeps retrying one failed connection attempt before it gives up on it. psycopg's
+# default (300 s) doubles the wait between retries with no ceiling, so after a 40 s outage the next
+# retry could be 30 s away while every request waited DB_POOL_TIMEOUT and answered 503. Given up
+# early, the next request that needs a connection starts a fresh attempt at once: the pool finds a
+# restarted database within a second or two of its return (tests/faults/test_database_restart.py).
+DB_POOL_RECONNECT_TIMEOUT = env_float("DB_POOL_RECONNECT_TIMEOUT", 5)
 
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
@@ -152,6 +158,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "max_size": DB_POOL_SIZE + DB_MAX_OVERFLOW,
             "timeout": DB_POOL_TIMEOUT,
             "max_lifetime": float(DB_POOL_RECYCLE),
+            "reconnect_timeout": DB_POOL_RECONNECT_TIMEOUT,
         }
         DATABASES["default"]["OPTIONS"] = {"pool": pool}
         DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool owns connection lifetime
@@ -264,6 +271,7 @@ CELERY_TASK_ROUTES = {
     "documents.generate_report": {"queue": "default"},
     "documents.cleanup_old_files": {"queue": "low"},
     "documents.sweep_stale_reports": {"queue": "low"},
+    "documents.sweep_orphan_objects": {"queue": "low"},
     "messaging.send_urgent_notification": {"queue": "high"},
     # With the notifications it queues: recovering an urgent email waits behind no report.
     "messaging.sweep_urgent_notifications": {"queue": "high"},
@@ -519,6 +527,12 @@ S3_ENDPOINT_URL = env_str("S3_ENDPOINT_URL")  # empty: AWS itself
 S3_REGION = env_str("S3_REGION", "us-east-1")
 S3_ACCESS_KEY_ID = env_str("S3_ACCESS_KEY_ID")
 S3_SECRET_ACCESS_KEY = env_str("S3_SECRET_ACCESS_KEY")
+# Every S3 call is bounded (documents/storage.py): botocore's defaults (60 s to connect, 60 s per
+# read, 5 attempts) could hold a request for minutes on an endpoint that accepts and never answers.
+# Worst case per call: attempts x (connect + read) plus the backoff between them (standard mode).
+S3_CONNECT_TIMEOUT_SECONDS = env_float("S3_CONNECT_TIMEOUT_SECONDS", 3)
+S3_READ_TIMEOUT_SECONDS = env_float("S3_READ_TIMEOUT_SECONDS", 10)
+S3_MAX_ATTEMPTS = env_int("S3_MAX_ATTEMPTS", 3)
 DOCUMENTS_ROOT = Path(env_str("DOCUMENTS_ROOT", str(BASE_DIR / "var" / "documents")))
 DOCUMENT_MAX_BYTES = env_int("DOCUMENT_MAX_BYTES", 10 * 1024 * 1024)
 DOCUMENT_UPLOAD_CHUNK_BYTES = env_int("DOCUMENT_UPLOAD_CHUNK_BYTES", 1024 * 1024)
@@ -527,6 +541,9 @@ DOCUMENT_ALLOWED_TYPES = env_list(
 )
 DOCUMENT_PRESIGN_EXPIRY_SECONDS = env_int("DOCUMENT_PRESIGN_EXPIRY_SECONDS", 15 * 60)
 DOCUMENT_DOWNLOAD_EXPIRY_SECONDS = env_int("DOCUMENT_DOWNLOAD_EXPIRY_SECONDS", 60)
+# A stored object no row names is removed by documents.sweep_orphan_objects (daily) once it is this
+# old: far longer than the seconds between storing an object and committing its row.
+DOCUMENT_ORPHAN_GRACE_SECONDS = env_int("DOCUMENT_ORPHAN_GRACE_SECONDS", 24 * 3600)
 # A patient summary report still pending this long after it was queued is queued again (by the
 # documents.sweep_stale_reports beat task, or when someone asks for it): its queueing may have been
 # lost to a broker outage. Far longer than a rendering (well under a second) plus a busy queue.

@@ -1,7 +1,8 @@
 """Real server processes for tests that need more than one process: gunicorn (the production WSGI
 server: API and admin) and uvicorn (the production ASGI server: websockets) on the test database,
-a private redis-server that a test may stop and start again, and a Celery worker or beat
-(`CeleryProcess`) that a test may kill.
+a private redis-server that a test may stop and start again, a Celery worker or beat
+(`CeleryProcess`) that a test may kill, a TCP proxy that a test may cut (between the servers and
+PostgreSQL, to restart "the database" under load) and a moto S3 server it may kill or freeze.
 
 The servers read the same settings module as production, from the environment given here; the
 test's own data (created with factories under `transactional_db`) is committed, so they see it.
@@ -11,16 +12,18 @@ Stop them before the test database is flushed: a fixture that uses these must de
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
@@ -37,14 +40,23 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def current_database_url() -> str:
-    """The URL of the database this test runs on (pytest-django's test_<name>), for a subprocess."""
+def database_address() -> tuple[str, int]:
+    """Where the test database listens (what a CuttableProxy forwards to)."""
+    db = connection.settings_dict
+    return db.get("HOST") or "127.0.0.1", int(db.get("PORT") or 5432)
+
+
+def current_database_url(*, port: int | None = None) -> str:
+    """The URL of the database this test runs on (pytest-django's test_<name>), for a subprocess;
+    `port`: through a proxy on 127.0.0.1 at that port instead (CuttableProxy)."""
     db = connection.settings_dict
     if connection.vendor != "postgresql":
         raise RuntimeError("server processes need PostgreSQL: the SQLite test database is in memory")
     user = db.get("USER") or "postgres"
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
+    host, port = (
+        (db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432) if port is None else ("127.0.0.1", port)
+    )
     return f"postgresql://{user}{password}@{host}:{port}/{db['NAME']}"
 
 
@@ -52,6 +64,7 @@ def current_database_url() -> str:
 class Response:
     status: int
     body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
 
     def json(self):
         return orjson.loads(self.body)
@@ -117,9 +130,9 @@ class LiveServer:
             request.add_header("Authorization", f"Bearer {token}")
         try:
             with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310 (loopback)
-                return Response(answer.status, answer.read())
+                return Response(answer.status, answer.read(), dict(answer.headers))
         except urllib.error.HTTPError as error:
-            return Response(error.code, error.read())
+            return Response(error.code, error.read(), dict(error.headers))
 
     def log(self) -> str:
         self._log.flush()
@@ -289,3 +302,137 @@ class CeleryProcess:
             except subprocess.TimeoutExpired:
                 self.kill()
         self._log.close()
+
+
+class CuttableProxy:
+    """A TCP proxy in the test process, on a free port of its own, to `target` (host, port).
+
+    `cut()` is what clients see of a database restart: every open connection is closed under them
+    (mid-query included) and new ones are refused (the port is closed, as a stopped server's is)
+    until `resume()` listens again on the same port. One thread accepts; each connection has two
+    pumping threads, which end when either side closes.
+    """
+
+    def __init__(self, target: tuple[str, int]):
+        self.target = target
+        self.port = free_port()
+        self._lock = threading.Lock()
+        self._sockets: set[socket.socket] = set()
+        self._listener: socket.socket | None = None
+        self._accepting: threading.Thread | None = None
+
+    def resume(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(128)
+        listener.settimeout(0.05)  # so the accepting thread sees cut() promptly
+        self._listener = listener
+        self._accepting = threading.Thread(target=self._accept, args=(listener,), daemon=True)
+        self._accepting.start()
+
+    start = resume
+
+    def cut(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.close()
+        if self._accepting is not None:
+            self._accepting.join(timeout=5)
+        with self._lock:
+            sockets, self._sockets = self._sockets, set()
+        for sock in sockets:
+            self._close(sock)
+
+    stop = cut
+
+    def _accept(self, listener: socket.socket) -> None:
+        while self._listener is listener:
+            try:
+                client, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            if self._listener is not listener:  # accepted in the very moment of a cut
+                self._close(client)
+                return
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                self._close(client)
+                continue
+            client.settimeout(None)
+            upstream.settimeout(None)
+            with self._lock:
+                self._sockets |= {client, upstream}
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            with self._lock:
+                self._sockets -= {source, sink}
+            self._close(source)
+            self._close(sink)
+
+    @staticmethod
+    def _close(sock: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)  # wakes a thread blocked in recv() on it
+        sock.close()
+
+
+class PrivateMoto:
+    """moto's S3 server of the test's own on a free port, which the test may kill and start again
+    on the same port (empty: moto keeps its data in memory), or freeze (SIGSTOP: it accepts
+    connections into the kernel's backlog and answers none, as a hung endpoint) and thaw."""
+
+    def __init__(self, log_dir: Path):
+        executable = BIN / "moto_server"
+        self.binary = str(executable) if executable.exists() else shutil.which("moto_server")
+        if self.binary is None:
+            raise FileNotFoundError("moto_server")
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_dir / f"moto-{self.port}.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [self.binary, "-H", "127.0.0.1", "-p", str(self.port)], stdout=log, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"moto_server exited:\n{self.log_path.read_text(errors='replace')}")
+            try:
+                with urllib.request.urlopen(self.url + "/moto-api/", timeout=1):  # noqa: S310 (loopback)
+                    return
+            except urllib.error.HTTPError:
+                return  # answering
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"moto_server did not start on port {self.port}")
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+    stop = kill
+
+    def freeze(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)

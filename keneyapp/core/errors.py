@@ -7,13 +7,19 @@ Every 4xx and 5xx answered under /api/ has this body:
 
 `code` is stable and machine-readable; `detail` is for people; `fields` appears only on
 validation errors and maps each offending field (or query parameter) to its problems.
+
+A service the request needs that cannot be reached (the database, document storage) is a 503 with
+`Retry-After`, never a 500: `ServiceUnavailable`, which the API answers in this shape and the admin
+as a short HTML page (docs/security.md, "Faults").
 """
 
 import logging
+import sys
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, JsonResponse
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -30,6 +36,56 @@ class ConflictError(Exception):
         self.detail = detail
         self.code = code
         self.extra = extra or {}
+
+
+class ServiceUnavailable(exceptions.APIException):
+    """A service the request needs cannot be reached: 503 with `Retry-After`, in the error shape.
+
+    Raised by the code that talks to the service (documents.storage for S3), or made from a
+    database error by `as_service_unavailable`. The request's transaction did not commit, so a 503
+    wrote nothing (unless its COMMIT reached the database just before the connection dropped: then
+    it is stored whole); the client may retry after `retry_after` seconds.
+    """
+
+    status_code = 503
+    default_code = "service_unavailable"
+    default_detail = "A service this request needs is unavailable; try again shortly."
+    retry_after = 5
+
+
+DATABASE_UNAVAILABLE = "The database is unavailable; try again shortly."
+
+
+def as_service_unavailable(exc: BaseException | None) -> ServiceUnavailable | None:
+    """The 503 that `exc` means, or None when it is no outage.
+
+    Django's OperationalError and InterfaceError are what a database restart, a dropped or refused
+    connection, and a pool that found no connection within DB_POOL_TIMEOUT raise (psycopg's
+    PoolTimeout is an OperationalError). Contention (deadlocks, serialization failures) is an
+    OperationalError too, but the services that expect it turn it into a 409 first
+    (keneyapp.core.services.retry_on_contention); one that reaches here is transient as well.
+    """
+    if isinstance(exc, ServiceUnavailable):
+        return exc
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        unavailable = ServiceUnavailable(DATABASE_UNAVAILABLE, code="database_unavailable")
+        unavailable.__cause__ = exc
+        return unavailable
+    return None
+
+
+def _log_unavailable(request, unavailable: ServiceUnavailable) -> None:
+    # One line, without the traceback: an outage makes many. The cause is psycopg's or botocore's
+    # message about the connection (no query parameters, no document content).
+    cause = unavailable.__cause__ or unavailable
+    logger.warning(
+        "%s: %s %s answered 503: %s: %s",
+        unavailable.get_codes(),
+        getattr(request, "method", "?"),
+        getattr(request, "path", "?"),
+        type(cause).__name__,
+        str(cause).strip().splitlines()[0] if str(cause).strip() else "",
+    )
 
 
 _CODES = {
@@ -75,6 +131,10 @@ def error_body(status_code: int, code: str, detail: str, fields: dict | None = N
 
 
 def api_exception_handler(exc, context):
+    unavailable = as_service_unavailable(exc)
+    if unavailable is not None:
+        _log_unavailable(context.get("request"), unavailable)
+        exc = unavailable
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -93,6 +153,8 @@ def api_exception_handler(exc, context):
         headers["WWW-Authenticate"] = exc.auth_header
     if getattr(exc, "wait", None):
         headers["Retry-After"] = str(int(exc.wait) + (0 if exc.wait == int(exc.wait) else 1))
+    if getattr(exc, "retry_after", None):
+        headers["Retry-After"] = str(exc.retry_after)
 
     # DRF's own exceptions get the names above; our subclasses (InvalidCredentials, Conflict...)
     # keep the code they declare.
@@ -118,7 +180,36 @@ def json_not_found(request, exception=None):
     return page_not_found(request, exception)
 
 
+UNAVAILABLE_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Service unavailable</title></head>
+<body><h1>Service unavailable</h1><p>KeneyApp cannot reach a service it needs right now.
+Nothing was saved by this request. Please try again in a moment.</p></body></html>
+"""
+
+
+def service_unavailable_response(request, unavailable: ServiceUnavailable) -> HttpResponse:
+    """The 503 outside DRF's views: JSON in the error shape under /api/, a page elsewhere (admin)."""
+    response: HttpResponse
+    if _is_api_request(request):
+        body = error_body(503, str(unavailable.get_codes()), str(unavailable.detail))
+        response = JsonResponse(body, status=503)
+    else:
+        response = HttpResponse(UNAVAILABLE_PAGE, status=503, content_type="text/html; charset=utf-8")
+    response["Retry-After"] = str(unavailable.retry_after)
+    return response
+
+
 def json_server_error(request):
+    # Django calls this handler for any exception no view answered, middleware included (the
+    # admin's session and user are read there), while the exception is being handled: an outage
+    # is a 503, not a 500. Django's request logger records it as "Service Unavailable".
+    # sys.exc_info() holds the exception because the middleware chain is synchronous (the project's
+    # middleware is sync-only, under uvicorn too); an async chain would call this from another
+    # thread without it, and tests/faults/test_database_restart.py would see the admin's 500.
+    unavailable = as_service_unavailable(sys.exc_info()[1])
+    if unavailable is not None:
+        _log_unavailable(request, unavailable)
+        return service_unavailable_response(request, unavailable)
     if _is_api_request(request):
         return JsonResponse(error_body(500, "server_error", "Internal server error."), status=500)
     from django.views.defaults import server_error

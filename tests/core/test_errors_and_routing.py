@@ -110,3 +110,67 @@ def test_a_body_without_a_declared_length_is_never_read_past_the_limit(settings)
         StrictJSONParser().parse(stream, parser_context={"request": Request()})
     assert refused.value.status_code == 413
     assert CountingStream.read_bytes == 1001
+
+
+# --- outages: 503, never 500 (the real faults: tests/faults/) --------------------------------------
+
+
+@pytest.mark.parametrize("error", ["OperationalError", "InterfaceError"])
+def test_a_database_outage_in_a_view_is_a_503_in_the_error_shape(api, doctor, monkeypatch, caplog, error):
+    import django.db
+
+    from patients import services
+
+    def database_gone(**kwargs):
+        raise getattr(django.db, error)("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(services, "patient_create", database_gone)
+    body = {"first_name": "Awa", "last_name": "Diop", "date_of_birth": "1990-01-01", "sex": "female"}
+    response = api(doctor).post("/api/v1/patients", body, format="json")
+
+    assert_error_shape(response, 503, "database_unavailable")
+    assert response["Retry-After"] == "5"
+    assert "database_unavailable: POST /api/v1/patients answered 503" in caplog.text
+
+
+def test_a_database_outage_in_middleware_is_a_503_page_in_the_admin(clinic_admin, monkeypatch):
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.db import OperationalError
+    from django.test import Client
+
+    client = Client(raise_request_exception=False)  # as a server: the exception goes to handler500
+    client.force_login(clinic_admin)
+
+    def database_gone(self):
+        raise OperationalError("the database system is shutting down")
+
+    monkeypatch.setattr(SessionStore, "load", database_gone)  # read by middleware, before any view
+    page = client.get("/admin/")
+    assert page.status_code == 503
+    assert page["Content-Type"].startswith("text/html") and b"Service unavailable" in page.content
+    assert page["Retry-After"] == "5"
+
+
+def test_a_database_outage_in_middleware_under_api_is_json_in_the_error_shape(monkeypatch):
+    from django.db import OperationalError
+    from django.test import Client
+
+    from keneyapp.core.middleware import ClinicTimezoneMiddleware
+
+    def database_gone(self, request):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(ClinicTimezoneMiddleware, "__call__", database_gone)
+    response = Client(raise_request_exception=False).get("/api/v1/patients")
+    assert_error_shape(response, 503, "database_unavailable")
+    assert response["Retry-After"] == "5"
+
+
+def test_a_bug_outside_a_view_is_still_the_500_in_the_error_shape(clinic_admin, monkeypatch):
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.test import Client
+
+    client = Client(raise_request_exception=False)
+    client.force_login(clinic_admin)
+    monkeypatch.setattr(SessionStore, "load", lambda self: 1 / 0)
+    assert client.get("/admin/").status_code == 500

@@ -49,8 +49,15 @@ def test_pool_knobs_map_onto_psycopgs_pool():
         DB_POOL_TIMEOUT="5",
         DB_POOL_RECYCLE="600",
         DB_POOL_PRE_PING="true",
+        DB_POOL_RECONNECT_TIMEOUT="4",
     )
-    assert found["options"]["pool"] == {"min_size": 7, "max_size": 10, "timeout": 5.0, "max_lifetime": 600.0}
+    assert found["options"]["pool"] == {
+        "min_size": 7,
+        "max_size": 10,
+        "timeout": 5.0,
+        "max_lifetime": 600.0,
+        "reconnect_timeout": 4.0,
+    }
     assert found["conn_max_age"] == 0
     assert found["health"] is True
 

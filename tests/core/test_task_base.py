@@ -32,6 +32,7 @@ CROSS_CLINIC_TASKS = {
     "dashboard.warm_dashboard_cache",
     "documents.cleanup_old_files",
     "documents.sweep_stale_reports",
+    "documents.sweep_orphan_objects",
     "messaging.sweep_urgent_notifications",
 }
 
