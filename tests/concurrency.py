@@ -59,7 +59,7 @@ def run_at_once(
 
 class _ContentionCause(Exception):
     """Stands for psycopg's DeadlockDetected / SerializationFailure: what Django's OperationalError
-    keeps as __cause__, whose sqlstate keneyapp.core.services.is_contention reads."""
+    keeps as __cause__, whose sqlstate keneyapp.core.errors.is_contention reads."""
 
     def __init__(self, sqlstate: str):
         super().__init__(sqlstate)

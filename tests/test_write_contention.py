@@ -70,3 +70,16 @@ def test_marking_read_meeting_contention_twice_is_a_409_and_once_is_retried(
     assert announce.calls == 2
     with scopes_disabled():
         assert Message.objects.get(pk=message.pk).status == MessageStatus.READ
+
+
+def test_contention_in_a_write_that_is_not_retried_is_still_a_409_not_an_outage(api, doctor):
+    # PATCH /patients/{id} is not retried (its service mutates the instance it was given); the
+    # deadlock's OperationalError is an outage's class: without the handler's check, a 503.
+    created = api(doctor).post(LIST_URL, valid_body(), format="json").json()
+    save = contended(patient_services._save_or_explain, 1)
+    with mock.patch.object(patient_services, "_save_or_explain", side_effect=save):
+        response = api(doctor).patch(f"{LIST_URL}/{created['id']}", {"first_name": "Fatou"}, format="json")
+
+    assert_error(response, 409, code="write_conflict")
+    with scopes_disabled():
+        assert Patient.objects.get(pk=created["id"]).first_name == "Awa"

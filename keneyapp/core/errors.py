@@ -55,6 +55,20 @@ class ServiceUnavailable(exceptions.APIException):
 
 DATABASE_UNAVAILABLE = "The database is unavailable; try again shortly."
 
+# SQLSTATEs of a transaction the database aborted to let a concurrent one through: deadlock_detected
+# (two bookings each waiting on the other's row in the exclusion constraint, say) and
+# serialization_failure. psycopg raises them as DeadlockDetected / SerializationFailure, which
+# Django wraps as OperationalError: an outage's class, but not an outage.
+CONTENTION_SQLSTATES = frozenset({"40P01", "40001"})
+WRITE_CONFLICT = "Another change was being saved at the same time; try again."
+
+
+def is_contention(error: BaseException | None) -> bool:
+    return (
+        isinstance(error, OperationalError)
+        and getattr(error.__cause__, "sqlstate", None) in CONTENTION_SQLSTATES
+    )
+
 
 def as_service_unavailable(exc: BaseException | None) -> ServiceUnavailable | None:
     """The 503 that `exc` means, or None when it is no outage.
@@ -62,9 +76,12 @@ def as_service_unavailable(exc: BaseException | None) -> ServiceUnavailable | No
     Django's OperationalError and InterfaceError are what a database restart, a dropped or refused
     connection, and a pool that found no connection within DB_POOL_TIMEOUT raise (psycopg's
     PoolTimeout is an OperationalError). Contention (deadlocks, serialization failures) is an
-    OperationalError too, but the services that expect it turn it into a 409 first
-    (keneyapp.core.services.retry_on_contention); one that reaches here is transient as well.
+    OperationalError too, but no outage: the services that expect it retry it once
+    (keneyapp.core.services.retry_on_contention), and one that reaches a door unretried is the
+    409 `write_conflict` it would have become (api_exception_handler), never a 503.
     """
+    if is_contention(exc):
+        return None
     if isinstance(exc, ServiceUnavailable):
         return exc
     if isinstance(exc, (OperationalError, InterfaceError)):
@@ -131,6 +148,8 @@ def error_body(status_code: int, code: str, detail: str, fields: dict | None = N
 
 
 def api_exception_handler(exc, context):
+    if is_contention(exc):  # a write the services do not retry met a concurrent one: send it again
+        exc = ConflictError(WRITE_CONFLICT, code="write_conflict")
     unavailable = as_service_unavailable(exc)
     if unavailable is not None:
         _log_unavailable(context.get("request"), unavailable)

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from django.db import OperationalError, models, transaction
 
-from keneyapp.core.errors import ConflictError
+from keneyapp.core.errors import WRITE_CONFLICT, ConflictError, is_contention
 
 ModelT = TypeVar("ModelT", bound=models.Model)
 T = TypeVar("T")
@@ -53,18 +53,6 @@ def model_update(
     if changed:
         instance.save(update_fields=update_fields_for(instance, changed))
     return instance, changed
-
-
-# SQLSTATEs of a transaction the database aborted to let a concurrent one through: deadlock_detected
-# (two bookings each waiting on the other's row in the exclusion constraint, say) and
-# serialization_failure. psycopg raises them as DeadlockDetected / SerializationFailure, which
-# Django wraps as OperationalError: without this they would escape as a 500.
-CONTENTION_SQLSTATES = frozenset({"40P01", "40001"})
-WRITE_CONFLICT = "Another change was being saved at the same time; try again."
-
-
-def is_contention(error: OperationalError) -> bool:
-    return getattr(error.__cause__, "sqlstate", None) in CONTENTION_SQLSTATES
 
 
 def retry_on_contention(service: Callable[..., T]) -> Callable[..., T]:
