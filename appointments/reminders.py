@@ -58,7 +58,7 @@ def due_reminder_ids(*, now: datetime, window: timedelta) -> dict[int, list[int]
             appointment_date__lt=now + window,
             reminder_sent_at__isnull=True,
             status__in=REMINDABLE_STATUSES,
-            patient__is_deleted=False,
+            patient_deleted=False,
             tenant__is_active=True,  # a closed clinic sends nothing
         )
         .exclude(patient__email="")

@@ -12,7 +12,6 @@ from keneyapp.accounts.models import Tenant, User
 from keneyapp.accounts.roles import CLINICAL_STAFF
 from keneyapp.core.resolvers import resolved
 from keneyapp.core.row_counts import row_count
-from patients.selectors import deleted_patient_ids
 
 # Columns the list and detail load, joined in the same query as the patient's and provider's names.
 APPOINTMENT_COLUMNS = (
@@ -44,7 +43,7 @@ APPOINTMENT_ORDERINGS = {
 }
 DEFAULT_APPOINTMENT_ORDERING = "appointment_date"
 UNKNOWN_PROVIDER = "No such doctor or nurse in this clinic."
-APPOINTMENTS_COUNTER = "appointments.all"
+APPOINTMENTS_COUNTER = "appointments.active"
 # Columns copied as they are (date-times moved to the clinic's zone) after the nested objects.
 _NESTED = ("id", "patient", "provider")
 _PLAIN_COLUMNS = tuple(column for column in APPOINTMENT_COLUMNS if not column.startswith(_NESTED))
@@ -64,9 +63,7 @@ def appointment_queryset(*, tenant: Tenant | int) -> QuerySet[Appointment]:
     A soft-deleted patient's appointments are gone from the API (list, detail, writes, reports);
     they still hold their provider's time (overlap checks and availability read Appointment
     directly, as the exclusion constraint does), and the admin keeps them as the legal record."""
-    return Appointment.objects.filter(tenant=tenant).exclude(
-        patient_id__in=deleted_patient_ids(tenant=tenant)
-    )
+    return Appointment.objects.filter(tenant=tenant, patient_deleted=False)
 
 
 def appointment_filter(
@@ -92,10 +89,9 @@ def appointment_filter(
 
 
 def appointment_count(*, tenant: Tenant) -> int:
-    """The clinic's appointments of active patients: the trigger-maintained count of all of them
-    (migration 0004) less those of deleted patients, in one read."""
-    hidden = Appointment.objects.filter(tenant=tenant, patient_id__in=deleted_patient_ids(tenant=tenant))
-    return row_count(tenant=tenant, counter=APPOINTMENTS_COUNTER, less=hidden)
+    """The clinic's appointments of active patients: the trigger-maintained count (migration 0009),
+    one read whatever the number of deleted patients."""
+    return row_count(tenant=tenant, counter=APPOINTMENTS_COUNTER)
 
 
 def appointment_page(

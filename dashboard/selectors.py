@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from appointments.models import AppointmentStatus
 from appointments.selectors import appointment_filter, appointment_queryset
-from documents.selectors import ACTIVE_DOCUMENTS_COUNTER, deleted_patients_documents
+from documents.selectors import VISIBLE_DOCUMENTS_COUNTER
 from keneyapp.accounts.models import Tenant
 from keneyapp.core.caching import bump_on_commit, cache_service, clinic_namespace, get_or_compute
 from keneyapp.core.clinic_time import clinic_zone, day_start
@@ -31,9 +31,9 @@ NO_SHOW_WINDOW_DAYS = 30
 
 
 def dashboard_stats(tenant: Tenant) -> dict[str, Any]:
-    """The clinic's figures, in three statements: the active-patient and document counters (one
-    read of both, the documents less those of deleted patients), one count of this month's
-    patients, one conditional aggregate over the appointments of the window concerned.
+    """The clinic's figures, in three statements: the active-patient and visible-document counters
+    (one read of both), one count of this month's patients, one conditional aggregate over the
+    appointments of the window concerned.
 
     Days and months are the clinic's (its time zone); "next 7 days" is from now, cancelled ones
     left out; the no-show rate is no_show / (completed + no_show) over the last 30 days, None when
@@ -48,11 +48,7 @@ def dashboard_stats(tenant: Tenant) -> dict[str, Any]:
     upcoming_end = now + timedelta(days=UPCOMING_DAYS)
     no_show_start = now - timedelta(days=NO_SHOW_WINDOW_DAYS)
 
-    counters = row_counts(
-        tenant=tenant,
-        counters=(ACTIVE_PATIENTS_COUNTER, ACTIVE_DOCUMENTS_COUNTER),
-        less={ACTIVE_DOCUMENTS_COUNTER: deleted_patients_documents(tenant=tenant)},
-    )
+    counters = row_counts(tenant=tenant, counters=(ACTIVE_PATIENTS_COUNTER, VISIBLE_DOCUMENTS_COUNTER))
     total_patients = counters[ACTIVE_PATIENTS_COUNTER]
     new_this_month = patient_queryset(tenant=tenant).filter(created_at__gte=month_start).count()
 
@@ -95,8 +91,8 @@ def dashboard_stats(tenant: Tenant) -> dict[str, Any]:
             "no_show_rate_30_days": round(recent_no_show / seen, 4) if seen else None,
         },
         # Not deleted, of active patients (pending uploads and reports included), as the
-        # document list counts them: the trigger-maintained counter less deleted patients' rows.
-        "documents": {"total": counters[ACTIVE_DOCUMENTS_COUNTER]},
+        # document list counts them: the trigger-maintained counter.
+        "documents": {"total": counters[VISIBLE_DOCUMENTS_COUNTER]},
         "computed_at": now,
     }
 

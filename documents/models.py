@@ -5,6 +5,8 @@ from django.db.models import Q
 from keneyapp.core.scoping import ClinicScopedManager
 
 ACTIVE = Q(is_deleted=False)
+# What every API read shows: not deleted, of a patient not deleted (see Document.patient_deleted).
+VISIBLE = Q(is_deleted=False, patient_deleted=False)
 
 
 class DocumentCategory(models.TextChoices):
@@ -54,6 +56,10 @@ class Document(models.Model):
     # A pending direct upload not confirmed by then is removed (cleanup_old_files).
     upload_expires_at = models.DateTimeField(null=True, blank=True)
     is_deleted = models.BooleanField(default=False)
+    # The patient's is_deleted, kept by the database (core.migration_operations.MirrorPatientDeleted):
+    # reads leave a deleted patient's documents out by this column (the list's partial indexes, the
+    # trigger-kept count) instead of joining patients.
+    patient_deleted = models.BooleanField(default=False, db_default=False, editable=False)
     deleted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -75,12 +81,12 @@ class Document(models.Model):
         indexes = [
             # The clinic's list (newest first) and a patient's documents.
             models.Index(
-                fields=["tenant", "-created_at", "-id"], name="idx_document_tenant_created", condition=ACTIVE
+                fields=["tenant", "-created_at", "-id"], name="idx_document_tenant_created", condition=VISIBLE
             ),
             models.Index(
                 fields=["tenant", "patient", "-created_at", "-id"],
                 name="idx_document_patient",
-                condition=ACTIVE,
+                condition=VISIBLE,
             ),
             # cleanup_old_files: the few pending direct uploads, across clinics.
             models.Index(

@@ -9,7 +9,6 @@ from documents.models import Document, DocumentCategory, DocumentStatus, Documen
 from keneyapp.accounts.models import Tenant
 from keneyapp.core.resolvers import resolved
 from keneyapp.core.row_counts import row_count
-from patients.selectors import deleted_patient_ids
 
 # What the API answers for a document, in order; built from `.values()` (no instances).
 DOCUMENT_COLUMNS = (
@@ -36,17 +35,16 @@ VERSION_COLUMNS = (
     "uploaded_by_id",
     "created_at",
 )
-# Maintained by the triggers of migration documents/0002: the clinic's documents not deleted.
-ACTIVE_DOCUMENTS_COUNTER = "documents.active"
+# Maintained by the triggers of migration documents/0006: the clinic's documents not deleted, of
+# patients not deleted (what the API shows).
+VISIBLE_DOCUMENTS_COUNTER = "documents.visible"
 
 
 def document_queryset(*, tenant: Tenant | int) -> QuerySet[Document]:
     """The clinic's documents that are not deleted, of active patients: the starting point of
     every document read (list, detail, versions, download, confirm, report). A soft-deleted
     patient's documents stay in storage and in the admin (the legal record), nowhere else."""
-    return Document.objects.filter(tenant=tenant, is_deleted=False).exclude(
-        patient_id__in=deleted_patient_ids(tenant=tenant)
-    )
+    return Document.objects.filter(tenant=tenant, is_deleted=False, patient_deleted=False)
 
 
 def document_filter(
@@ -59,20 +57,10 @@ def document_filter(
     return queryset
 
 
-def deleted_patients_documents(*, tenant: Tenant | int) -> QuerySet[Document]:
-    """The documents ACTIVE_DOCUMENTS_COUNTER counts that no read may show: those (not deleted)
-    of deleted patients. Few, and found from the deleted patients' side."""
-    return Document.objects.filter(
-        tenant=tenant, is_deleted=False, patient_id__in=deleted_patient_ids(tenant=tenant)
-    )
-
-
 def document_count(*, tenant: Tenant | int) -> int:
-    """The clinic's documents (not deleted) of active patients: the trigger-maintained count less
-    those of deleted patients, one read."""
-    return row_count(
-        tenant=tenant, counter=ACTIVE_DOCUMENTS_COUNTER, less=deleted_patients_documents(tenant=tenant)
-    )
+    """The clinic's documents (not deleted) of active patients: the trigger-maintained count, one
+    read."""
+    return row_count(tenant=tenant, counter=VISIBLE_DOCUMENTS_COUNTER)
 
 
 def document_page(
@@ -146,7 +134,7 @@ def stale_pending_reports(*, updated_before) -> QuerySet[Document]:
             category=DocumentCategory.REPORT,
             status=DocumentStatus.PENDING,
             is_deleted=False,
-            patient__is_deleted=False,
+            patient_deleted=False,
             updated_at__lt=updated_before,
         )
         .only("pk", "tenant_id", "patient_id")

@@ -1,3 +1,4 @@
+# ruff: noqa: S608 -- DDL takes no parameters; every identifier interpolated here is checked in __init__.
 from django.db import migrations
 
 
@@ -61,7 +62,7 @@ class KeepClinicWhileReferenced(migrations.operations.base.Operation):
                         RAISE EXCEPTION '{self._message}' USING ERRCODE = 'foreign_key_violation';
                     END IF;
                     RETURN NEW;
-                END $$"""  # noqa: S608 (identifiers checked in __init__)
+                END $$"""
             )
             schema_editor.execute(
                 f"CREATE TRIGGER {name} BEFORE UPDATE OF tenant_id ON {table} FOR EACH ROW "
@@ -71,7 +72,7 @@ class KeepClinicWhileReferenced(migrations.operations.base.Operation):
             sql = f"""CREATE TRIGGER {name} BEFORE UPDATE OF tenant_id ON {table} FOR EACH ROW
                 WHEN OLD.tenant_id IS NOT NEW.tenant_id
                 AND EXISTS (SELECT 1 FROM {referrer} WHERE {column} = OLD.id)
-                BEGIN SELECT RAISE(ABORT, '{self._message}'); END"""  # noqa: S608 (see __init__)
+                BEGIN SELECT RAISE(ABORT, '{self._message}'); END"""
             schema_editor.execute(sql)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
@@ -81,3 +82,92 @@ class KeepClinicWhileReferenced(migrations.operations.base.Operation):
         )
         if schema_editor.connection.vendor == "postgresql":
             schema_editor.execute(f"DROP FUNCTION IF EXISTS {self._name}()")
+
+
+class MirrorPatientDeleted(migrations.operations.base.Operation):
+    """Keep `table.patient_deleted` equal to its patient's `is_deleted`, in the database.
+
+    A domain's reads leave a deleted patient's rows out by this column of their own, not by a join
+    to patients (which probes the patient of every row read) nor by a subquery of the clinic's
+    deleted ids (which grows with them): the column can sit in a partial index and in the
+    trigger-kept counters (keneyapp/core/row_counts.py), so lists and totals cost the same whatever
+    the number of deleted patients. Every write path keeps it true: a patient's soft delete or
+    restore updates their rows, and an insert, or an update of any column (Django's save() writes
+    them all, from an instance that may be stale), takes the value from the patient row. The
+    owner's app names none of its referrers: each domain installs this for its own table.
+    """
+
+    reversible = True
+    reduces_to_sql = True
+    PATIENTS = "patients_patient"
+
+    def __init__(self, *, table: str, column: str = "patient_id"):
+        for name in (table, column):
+            if not name.replace("_", "").isalnum() or not name.isascii():
+                raise ValueError(f"not an identifier: {name!r}")  # interpolated into DDL
+        self.table, self.column = table, column
+
+    def deconstruct(self):
+        return self.__class__.__name__, [], {"table": self.table, "column": self.column}
+
+    def state_forwards(self, app_label, state):
+        pass  # triggers are invisible to Django's model state
+
+    def describe(self):
+        return f"Mirror the patient's is_deleted into {self.table}.patient_deleted"
+
+    @property
+    def _names(self) -> tuple[str, str]:
+        return f"mirror_deleted_{self.table}", f"take_deleted_{self.table}"
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        mirror, take = self._names
+        table, column, patients = self.table, self.column, self.PATIENTS
+        of_patient = f"(SELECT is_deleted FROM {patients} WHERE id = NEW.{column})"
+        if schema_editor.connection.vendor == "postgresql":
+            statements = [
+                f"""CREATE OR REPLACE FUNCTION {mirror}() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    UPDATE {table} SET patient_deleted = NEW.is_deleted
+                    WHERE {column} = NEW.id AND patient_deleted IS DISTINCT FROM NEW.is_deleted;
+                    RETURN NULL;
+                END $$""",
+                f"CREATE TRIGGER {mirror} AFTER UPDATE OF is_deleted ON {patients} FOR EACH ROW "
+                f"WHEN (OLD.is_deleted IS DISTINCT FROM NEW.is_deleted) EXECUTE FUNCTION {mirror}()",
+                f"""CREATE OR REPLACE FUNCTION {take}() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    NEW.patient_deleted := COALESCE({of_patient}, false);
+                    RETURN NEW;
+                END $$""",
+                f"CREATE TRIGGER {take} BEFORE INSERT OR UPDATE ON {table} FOR EACH ROW "
+                f"EXECUTE FUNCTION {take}()",
+            ]
+        else:
+            # SQLite's triggers cannot change NEW: the row is corrected right after it is written
+            # (recursive triggers are off, so that UPDATE fires no trigger of its own table's).
+            correct = f"UPDATE {table} SET patient_deleted = COALESCE({of_patient}, 0) WHERE id = NEW.id;"
+            statements = [
+                f"CREATE TRIGGER {mirror} AFTER UPDATE OF is_deleted ON {patients} FOR EACH ROW "
+                f"WHEN OLD.is_deleted IS NOT NEW.is_deleted BEGIN "
+                f"UPDATE {table} SET patient_deleted = NEW.is_deleted WHERE {column} = NEW.id; END",
+                f"CREATE TRIGGER {take}_insert AFTER INSERT ON {table} FOR EACH ROW BEGIN {correct} END",
+                f"CREATE TRIGGER {take}_update AFTER UPDATE ON {table} FOR EACH ROW "
+                f"WHEN NEW.patient_deleted IS NOT COALESCE({of_patient}, 0) BEGIN {correct} END",
+            ]
+        backfill = (
+            f"UPDATE {table} SET patient_deleted = TRUE WHERE {column} IN "
+            f"(SELECT id FROM {patients} WHERE is_deleted)"
+        )
+        for statement in [*statements, backfill]:
+            schema_editor.execute(statement)  # identifiers checked in __init__
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        mirror, take = self._names
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {mirror} ON {self.PATIENTS}")
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {take} ON {self.table}")
+            schema_editor.execute(f"DROP FUNCTION IF EXISTS {mirror}()")
+            schema_editor.execute(f"DROP FUNCTION IF EXISTS {take}()")
+        else:
+            for name in (mirror, f"{take}_insert", f"{take}_update"):
+                schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")

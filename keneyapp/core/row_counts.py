@@ -12,11 +12,8 @@ clinics are not affected.
 """
 
 import re
-from collections.abc import Mapping
 
 from django.db import migrations
-from django.db.models import Case, Count, F, OuterRef, QuerySet, Subquery, Value, When
-from django.db.models.functions import Coalesce
 
 from keneyapp.core.models import TenantRowCount
 
@@ -25,42 +22,17 @@ IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 COUNTER_NAME = re.compile(r"^[a-z_]+\.[a-z_]+$")
 
 
-def row_count(*, tenant, counter: str, less: QuerySet | None = None) -> int:
-    """The clinic's current count for `counter` (0 when it has never had a row).
-
-    `less`: counted rows that a read must not see (those of deleted patients, say), subtracted in
-    the same query, so a few hidden rows cost a small indexed count instead of counting them all.
-    """
-    return row_counts(tenant=tenant, counters=(counter,), less={counter: less} if less is not None else None)[
-        counter
-    ]
+def row_count(*, tenant, counter: str) -> int:
+    """The clinic's current count for `counter` (0 when it has never had a row)."""
+    return row_counts(tenant=tenant, counters=(counter,))[counter]
 
 
-def row_counts(
-    *, tenant, counters: tuple[str, ...], less: Mapping[str, QuerySet] | None = None
-) -> dict[str, int]:
-    """Several of the clinic's counts in one query (0 for a counter that never had a row), each
-    less the rows of its `less` queryset if given (see row_count)."""
-    rows = TenantRowCount.objects.filter(tenant=tenant, counter__in=counters)
-    if not less:
-        found = dict(rows.values_list("counter", "total"))
-        return {counter: found.get(counter, 0) for counter in counters}
-    hidden = Case(
-        *(
-            When(counter=counter, then=Subquery(_count_per_tenant(queryset)))
-            for counter, queryset in less.items()
-        ),
-        default=Value(0),
+def row_counts(*, tenant, counters: tuple[str, ...]) -> dict[str, int]:
+    """Several of the clinic's counts in one query (0 for a counter that never had a row)."""
+    found = dict(
+        TenantRowCount.objects.filter(tenant=tenant, counter__in=counters).values_list("counter", "total")
     )
-    visible = F("total") - Coalesce(hidden, 0)
-    found = dict(rows.annotate(visible=visible).values_list("counter", "visible"))
     return {counter: found.get(counter, 0) for counter in counters}
-
-
-def _count_per_tenant(queryset: QuerySet) -> QuerySet:
-    """`queryset`'s row count for the outer row's clinic, as a one-value subquery."""
-    per_tenant = queryset.filter(tenant=OuterRef("tenant")).order_by().values("tenant")
-    return per_tenant.annotate(n=Count("pk")).values("n")
 
 
 class CountRowsPerTenant(migrations.operations.base.Operation):
@@ -69,20 +41,25 @@ class CountRowsPerTenant(migrations.operations.base.Operation):
     reversible = True
     reduces_to_sql = True
 
-    def __init__(self, *, counter: str, table: str, flag: str | None = None):
+    def __init__(self, *, counter: str, table: str, flag: str | None = None, flags: tuple[str, ...] = ()):
+        # `flag`: one soft-delete flag (rows counted while it is false); `flags`: several, all false.
+        self.flag, self.flags_given = flag, tuple(flags)
+        self.flags = tuple(flags) + ((flag,) if flag else ())
         # Names are interpolated into SQL (DDL takes no parameters): allow identifiers only.
         if (
             not COUNTER_NAME.match(counter)
             or not IDENTIFIER.match(table)
-            or (flag and not IDENTIFIER.match(flag))
+            or not all(IDENTIFIER.match(name) for name in self.flags)
         ):
-            raise ValueError(f"not an identifier: {counter!r}, {table!r}, {flag!r}")
+            raise ValueError(f"not an identifier: {counter!r}, {table!r}, {self.flags!r}")
         self.counter = counter
         self.table = table
-        self.flag = flag
 
     def deconstruct(self):
-        return self.__class__.__name__, [], {"counter": self.counter, "table": self.table, "flag": self.flag}
+        kwargs: dict = {"counter": self.counter, "table": self.table, "flag": self.flag}
+        if self.flags_given:
+            kwargs["flags"] = self.flags_given
+        return self.__class__.__name__, [], kwargs
 
     def state_forwards(self, app_label, state):
         pass  # triggers are invisible to Django's model state
@@ -112,9 +89,9 @@ class CountRowsPerTenant(migrations.operations.base.Operation):
 
     # --- SQL ---
     def _where(self, alias: str = "") -> str:
-        if not self.flag:
+        if not self.flags:
             return "TRUE"
-        return f"NOT {alias}{self.flag}"
+        return " AND ".join(f"NOT {alias}{flag}" for flag in self.flags)
 
     def _upsert(self, select: str) -> str:
         return (
@@ -163,17 +140,17 @@ class CountRowsPerTenant(migrations.operations.base.Operation):
     def _sqlite(self) -> list[str]:
         def bump(row: str, delta: int) -> str:
             # SQLite's upsert needs a WHERE in INSERT ... SELECT (a parsing rule), hence "WHERE".
-            where = "1" if not self.flag else f"{row}.{self.flag} = 0"
+            where = " AND ".join(f"{row}.{flag} = 0" for flag in self.flags) or "1"
             return self._upsert(f"SELECT {row}.tenant_id, '{self.counter}', {delta} WHERE {where}") + ";"
 
         def lower(row: str) -> str:
-            where = "" if not self.flag else f" AND {row}.{self.flag} = 0"
+            where = "".join(f" AND {row}.{flag} = 0" for flag in self.flags)
             return (
                 f"UPDATE {COUNT_TABLE} SET total = total - 1 "
                 f"WHERE tenant_id = {row}.tenant_id AND counter = '{self.counter}'{where};"
             )
 
-        watched = f" OF {self.flag}, tenant_id" if self.flag else " OF tenant_id"
+        watched = " OF " + ", ".join([*self.flags, "tenant_id"])
         return [
             f"CREATE TRIGGER {self._name}_insert AFTER INSERT ON {self.table} BEGIN {bump('NEW', 1)} END",
             f"CREATE TRIGGER {self._name}_update AFTER UPDATE{watched} ON {self.table} "

@@ -341,6 +341,10 @@ def test_a_database_restart_under_load_answers_503_recovers_by_itself_and_writes
         counts = dict(TenantRowCount.objects.filter(tenant=clinic).values_list("counter", "total"))
         assert counts["patients.active"] == Patient.objects.filter(tenant=clinic, is_deleted=False).count()
         assert counts["appointments.all"] == Appointment.objects.filter(tenant=clinic).count()
+        assert (
+            counts["appointments.active"]
+            == Appointment.objects.filter(tenant=clinic, patient_deleted=False).count()
+        )
     created = sum(1 for a in answers if a.op in WRITES and a.status == 201)
     assert created > 20, created
 
