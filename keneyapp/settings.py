@@ -238,6 +238,7 @@ CELERY_TASK_ROUTES = {
     "documents.cleanup_old_files": {"queue": "low"},
     "documents.sweep_stale_reports": {"queue": "low"},
     "messaging.send_urgent_notification": {"queue": "high"},
+    "core.flag_unusual_access": {"queue": "low"},
 }
 CELERY_TIMEZONE = "UTC"
 
@@ -457,6 +458,15 @@ DOCUMENT_DOWNLOAD_EXPIRY_SECONDS = env_int("DOCUMENT_DOWNLOAD_EXPIRY_SECONDS", 6
 # documents.sweep_stale_reports beat task, or when someone asks for it): its queueing may have been
 # lost to a broker outage. Far longer than a rendering (well under a second) plus a busy queue.
 REPORT_STALE_AFTER_SECONDS = env_int("REPORT_STALE_AFTER_SECONDS", 10 * 60)
+
+# --- Audit trail (docs/security.md, "Audit controls") -------------------------------------------
+# Every access to patient-linked data is recorded (keneyapp.core.audit). Off only to measure its
+# cost (the benchmark's "audit on/off"): never in production.
+AUDIT_TRAIL = env_bool("AUDIT_TRAIL", True)
+# Rows older than this are removed by `manage.py audit_retention` (HIPAA: six years).
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 6 * 365)
+# A user who viewed more distinct patients than this in one hour is flagged (core.flag_unusual_access).
+AUDIT_UNUSUAL_PATIENTS_PER_HOUR = env_int("AUDIT_UNUSUAL_PATIENTS_PER_HOUR", 50)
 if S3_BUCKET:
     STORAGES["documents"] = {
         "BACKEND": "documents.storage.DocumentS3Storage",  # django-storages S3Storage, streamed

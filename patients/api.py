@@ -24,6 +24,8 @@ FIELDS_PARAMETER = OpenApiParameter(
 
 class PatientAccessMixin:
     permission_classes = [IsClinicStaff, RolePermission]
+    audit_model = "patients.patient"
+    audit_patient = "pk"
     role_actions = {
         "GET": "patients.view",
         "POST": "patients.add",
@@ -59,14 +61,20 @@ class PatientListApi(PatientAccessMixin, ClinicApiView):
         if "\x00" in search:  # PostgreSQL refuses NUL in a text parameter: a 500, not "no match"
             error = ErrorDetail("Null characters are not allowed.", code="null_characters_not_allowed")
             raise ValidationError({"search": [error]})
+        # The audit records which patients were shown, so their ids are read even when the answer
+        # leaves them out (`fields=last_name`).
+        loaded = fields if "id" in fields else ("id", *fields)
         items, total = cache.cached_patient_page(
             tenant=request.user.tenant,
             search=search,
             ordering=ordering,
-            fields=fields,
+            fields=loaded,
             skip=page.skip,
             limit=page.limit,
         )
+        self.audit_patient_ids = [row["id"] for row in items]
+        if loaded is not fields:
+            items = [{name: row[name] for name in fields} for row in items]
         return Response(page_response(items, total=total, page=page))
 
     @extend_schema(request=PatientInput, responses={201: PatientOutput})
