@@ -99,6 +99,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "keneyapp.core.middleware.ClinicScopeMiddleware",
+    # In the clinic scope, so what it records is read (and flushed) there.
+    "keneyapp.core.middleware.AdminAuditMiddleware",
     "keneyapp.core.middleware.ClinicTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After messages, so the login page can say why the session ended.
