@@ -23,6 +23,7 @@ from django_scopes import scope, scopes_disabled
 
 from appointments.emails import reminder_email
 from appointments.models import REMINDABLE_STATUSES, Appointment
+from keneyapp.core import audit
 
 logger = logging.getLogger("keneyapp.reminders")
 CHUNK_SIZE = 100
@@ -68,6 +69,14 @@ def send_reminder_chunk(ids: list[int], *, now: datetime) -> tuple[int, int]:
         .select_related("patient", "tenant")
         .filter(pk__in=ids, reminder_sent_at__isnull=True, status__in=REMINDABLE_STATUSES)
     )
+    # The task door of the audit trail: each reminder is an export of the appointment's time to
+    # the patient's address; recorded (one INSERT) before any email leaves, so none leaves unrecorded.
+    if due:
+        with audit.audited(audit.Door.TASK, route="appointments.send_appointment_reminders",
+                           tenant_id=due[0].tenant_id):  # fmt: skip
+            for appointment in due:
+                audit.record(audit.Action.EXPORT, appointment, object_id=appointment.pk,
+                             patient_id=appointment.patient_id, fields=["appointment_date"])  # fmt: skip
     sent_ids, failed = [], 0
     with get_connection() as connection:  # one SMTP session per chunk
         for appointment in due:

@@ -8,6 +8,7 @@ from celery import shared_task
 from django_scopes import scopes_disabled
 
 from documents import reports, selectors, services
+from keneyapp.core import audit
 from keneyapp.core.tasks import ClinicTask
 from patients.models import Patient
 
@@ -32,6 +33,8 @@ def generate_report(*, clinic_id: int, patient_id: int) -> None:
     try:
         with tempfile.NamedTemporaryFile(prefix="keneyapp-report-", suffix=".pdf") as spool:
             reports.render_patient_summary(patient, spool.name)
+            # The rendering read the patient's record: recorded (stored when the task ends).
+            audit.record(audit.Action.REPORT, Patient, object_id=patient.pk, patient_id=patient.pk)
             services.report_store(document=document, pdf_path=spool.name)
     except Exception:
         # Rejected, not retried forever: the user sees it and may ask again.

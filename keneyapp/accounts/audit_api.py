@@ -33,7 +33,9 @@ class AuditEventOutput(serializers.Serializer):
     model = serializers.CharField()
     object_id = serializers.IntegerField(allow_null=True)
     patient_id = serializers.IntegerField(allow_null=True)
-    fields = serializers.ListField(child=serializers.CharField())
+    # The names of the fields a change changed. DRF's metaclass moves declared fields out of the
+    # class, so this does not shadow Serializer.fields at run time; the stubs cannot know that.
+    fields = serializers.ListField(child=serializers.CharField())  # type: ignore[assignment]
     params = serializers.ListField(child=serializers.CharField())
     route = serializers.CharField()
     address = serializers.CharField()

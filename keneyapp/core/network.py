@@ -12,3 +12,16 @@ def client_address(request) -> str:
         if len(forwarded) >= proxies:
             return forwarded[-proxies]
     return request.META.get("REMOTE_ADDR", "unknown")
+
+
+def scope_client_address(scope: dict) -> str:
+    """The same for an ASGI scope (a websocket): its peer, or its X-Forwarded-For entry."""
+    meta = {"REMOTE_ADDR": (scope.get("client") or ("unknown",))[0]}
+    for name, value in scope.get("headers") or ():
+        if name == b"x-forwarded-for":
+            meta["HTTP_X_FORWARDED_FOR"] = value.decode("latin-1")
+
+    class _Request:
+        META = meta
+
+    return client_address(_Request)
