@@ -8,8 +8,9 @@ if patients are missing, count SQL statements per request on a scratch database,
 (gunicorn, uvicorn, Celery worker and beat) in a process group of its own, then run Locust headless:
 the baseline (GET /healthz), the guide's load shape, and the saturation steps; then the cache's effect
 (bench/cache_effect.py: the dashboard cold and warm, GET /patients and /patients/{id} with the response
-cache on, then again on a topology restarted with it off). Everything it started
-is stopped when it ends, fails or is interrupted (Ctrl-C, SIGTERM); then it writes
+cache on, then again on a topology restarted with it off), and the audit trail's cost
+(bench/audit_effect.py: four endpoints one request at a time with AUDIT_TRAIL on, then off).
+Everything it started is stopped when it ends, fails or is interrupted (Ctrl-C, SIGTERM); then it writes
 bench/results/latest.{md,json,html}. It exits 0 only when the report says PASS.
 """
 
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import cache_effect, document_upload, services, websocket_latency
+from bench import audit_effect, cache_effect, document_upload, services, websocket_latency
 from bench.loadgen import Load, LoadFailed, run_load
 from bench.machine import machine_facts
 from bench.monitor import Monitor
@@ -82,6 +83,7 @@ class Plan:
     ws_sockets: int  # websockets held open while messages are sent (5 per messaging user)
     ws_messages: int
     probe_requests: int  # one-at-a-time requests of each probe's latency figures
+    audit_rounds: int  # one-at-a-time rounds of the audit on/off comparison (4 requests each)
 
 
 def make_plan(quick: bool, env: dict[str, str]) -> Plan:
@@ -110,6 +112,7 @@ def make_plan(quick: bool, env: dict[str, str]) -> Plan:
             ws_sockets=50,
             ws_messages=40,
             probe_requests=30,
+            audit_rounds=40,
         )
     return Plan(
         mode="full",
@@ -132,6 +135,7 @@ def make_plan(quick: bool, env: dict[str, str]) -> Plan:
         ws_sockets=200,
         ws_messages=300,
         probe_requests=300,
+        audit_rounds=300,
     )
 
 
@@ -371,6 +375,8 @@ def run(plan: Plan, out_dir: Path, clock: Clock) -> int:
         clock.say("the response cache on: baseline, GET /patients, GET /patients/{id}")
         cache_on = cache_effect.cache_loads("on", lambda user_class: cache_load(user_class, "on", measure)[0])
         sections = probe_sections(plan, env, web_url, asgi_url, clock)
+        clock.say(f"the audit trail on: {plan.audit_rounds} rounds of 4 requests, one at a time")
+        audit_on = audit_effect.measure(web_url, rounds=plan.audit_rounds, setting="on")
     finally:
         with deferred_signals():
             monitor.stop()
@@ -380,6 +386,14 @@ def run(plan: Plan, out_dir: Path, clock: Clock) -> int:
             clock.say("stopped")
     cache_off = measure_cache_off(plan, env, work, clock, web_url, asgi_url, cache_load)
     cache["comparison"] = cache_effect.cache_comparison(cache_on, cache_off)
+    audit_off = measure_audit_off(plan, env, work, clock, web_url, asgi_url)
+    audit = audit_effect.comparison(audit_on, audit_off)
+    sections["audit"] = {
+        "title": "The audit trail's cost",
+        "figures": audit,
+        "markdown": audit_effect.markdown_rows(audit),
+        "failures": audit["failures"],
+    }
     sections["cache"] = {
         "title": "The cache's effect",
         "figures": cache,
@@ -495,6 +509,21 @@ def measure_cache_off(
         topology.start()
         topology.wait_ready()
         return cache_effect.cache_loads("off", lambda user_class: cache_load(user_class, "off", measure)[0])
+    finally:
+        with deferred_signals():
+            topology.stop()
+
+
+def measure_audit_off(plan: Plan, env: dict, work: Path, clock: Clock, web_url: str, asgi_url: str) -> dict:
+    """The same requests on the same topology restarted with AUDIT_TRAIL=0 (the response cache on)."""
+    topology = Topology(
+        env={**env, "AUDIT_TRAIL": "0"}, web_url=web_url, asgi_url=asgi_url, log_path=work / "audit_off.log"
+    )
+    try:
+        clock.say("restarting deploy/start.sh with the audit trail off")
+        topology.start()
+        topology.wait_ready()
+        return audit_effect.measure(web_url, rounds=plan.audit_rounds, setting="off")
     finally:
         with deferred_signals():
             topology.stop()
