@@ -167,3 +167,11 @@ def test_the_access_report_is_for_administrators_and_this_clinic(api, doctor, cl
     theirs = PatientFactory(tenant=other_clinic)
     admin = UserFactory(tenant=clinic, role=Role.ADMIN)
     assert_error(api(admin).get(f"/api/v1/patients/{theirs.pk}/{suffix}"), 404, code="not_found")
+
+
+def test_a_deleted_patients_accesses_stay_in_the_trail(api, clinic_admin, doctor, clinic):
+    patient = PatientFactory(tenant=clinic)
+    api(doctor).get(f"/api/v1/patients/{patient.pk}")
+    assert api(doctor).delete(f"/api/v1/patients/{patient.pk}").status_code == 204
+    body = api(clinic_admin).get(AUDIT_URL, {"patient_id": patient.pk}).json()
+    assert [item["action"] for item in body["items"]] == ["delete", "view"]
