@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, models
+from django.db import DatabaseError, connection, models
 from django.utils import timezone
 
 from keneyapp.core.models import AuditEvent
@@ -143,12 +143,43 @@ class AuditTrail:
             return
         events, self.events = self.events, []
         try:
-            # The base manager: an insert names its clinic and needs no scope (a superuser's request,
-            # a task across clinics); bulk_create on the scoped manager would ask for one.
-            AuditEvent._base_manager.bulk_create(events, batch_size=len(events))
+            insert_events(events)
         except DatabaseError as error:
             logger.exception("could not store %d audit events (%s, %s)", len(events), self.door, self.route)
             raise AuditUnavailable from error
+
+
+# PostgreSQL's limit is 65,535 parameters a statement (SQLite's, as built here, far more).
+MAX_PARAMETERS = 60_000
+
+
+def insert_events(events: list[AuditEvent]) -> None:
+    """One multi-row INSERT of `events`, whatever their number.
+
+    Not bulk_create: on SQLite Django splits it into batches of 999 parameters (a list of 100
+    patients would be two statements), and on PostgreSQL it asks for the new ids back, which
+    nobody reads. The values go through each field's own conversion (JSON, dates), as in a save.
+    No scope is needed: the rows name their clinic (a superuser's request, a task across clinics).
+    """
+    fields = [field for field in AuditEvent._meta.concrete_fields if not field.primary_key]
+    per_statement = MAX_PARAMETERS // len(fields)
+    if len(events) > per_statement:  # thousands of rows (an admin action on a whole clinic): rare
+        for start in range(0, len(events), per_statement):
+            insert_events(events[start : start + per_statement])
+        return
+    quote = connection.ops.quote_name
+    table = quote(AuditEvent._meta.db_table)
+    columns = ", ".join(quote(field.column) for field in fields)
+    rows = ", ".join([f"({', '.join(['%s'] * len(fields))})"] * len(events))
+    # Identifiers from the model's own metadata, values as parameters.
+    sql = f"INSERT INTO {table} ({columns}) VALUES {rows}"  # noqa: S608
+    params = [
+        field.get_db_prep_save(getattr(event, field.attname), connection)
+        for event in events
+        for field in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def _as_id(value: Any) -> int | None:

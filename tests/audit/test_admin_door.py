@@ -5,6 +5,7 @@ import pytest
 from django.db import DatabaseError
 
 from keneyapp.accounts.roles import Role
+from keneyapp.core import audit
 from keneyapp.core.models import AuditEvent, AuditFlag
 from keneyapp.core.scoping import scopes_disabled
 from patients.models import Patient
@@ -109,7 +110,7 @@ def audit_down(monkeypatch):
     def refuse(*args, **kwargs):
         raise DatabaseError("audit table unavailable")
 
-    monkeypatch.setattr(AuditEvent._base_manager, "bulk_create", refuse)
+    monkeypatch.setattr(audit, "insert_events", refuse)
 
 
 def test_an_admin_page_whose_trail_cannot_be_stored_is_a_503(browser, doctor, patient, audit_down):

@@ -4,7 +4,7 @@ outcome; never a value (tests of keneyapp.core.views.ClinicApiView's audit)."""
 import pytest
 from django.db import DatabaseError
 
-from keneyapp.core.models import AuditEvent
+from keneyapp.core import audit
 from keneyapp.core.scoping import scopes_disabled
 from patients.models import Patient
 from tests.audit.helpers import only, trail
@@ -184,7 +184,7 @@ def audit_down(monkeypatch):
     def refuse(*args, **kwargs):
         raise DatabaseError("audit table unavailable")
 
-    monkeypatch.setattr(AuditEvent._base_manager, "bulk_create", refuse)
+    monkeypatch.setattr(audit, "insert_events", refuse)
 
 
 def test_a_read_whose_trail_cannot_be_stored_is_a_503_without_the_data(api, doctor, patient, audit_down):
@@ -215,9 +215,7 @@ def test_a_download_whose_trail_cannot_be_stored_sends_no_file(
     api, doctor, patient, local_storage, monkeypatch
 ):
     document_id = upload(api(doctor), patient, PDF).json()["id"]
-    monkeypatch.setattr(
-        AuditEvent._base_manager, "bulk_create", lambda *a, **k: (_ for _ in ()).throw(DatabaseError())
-    )
+    monkeypatch.setattr(audit, "insert_events", lambda events: (_ for _ in ()).throw(DatabaseError()))
     response = api(doctor).get(f"/api/v1/documents/{document_id}/download")
     assert_error(response, 503, code="audit_unavailable")
 
@@ -226,3 +224,23 @@ def test_the_trail_can_be_turned_off_for_the_benchmark(api, doctor, patient, set
     settings.AUDIT_TRAIL = False
     assert api(doctor).get(f"/api/v1/patients/{patient.pk}").status_code == 200
     assert trail() == []
+
+
+def test_a_list_of_a_hundred_patients_is_still_one_insert(api, doctor, clinic, django_assert_num_queries):
+    # On SQLite Django's bulk_create would split this into batches of 999 parameters.
+    for _ in range(100):
+        PatientFactory(tenant=clinic)
+    client = api(doctor)
+    client.get("/api/v1/auth/me")
+    with django_assert_num_queries(3) as queries:  # the count, the page, the trail's one INSERT
+        assert len(client.get("/api/v1/patients", {"limit": 100}).json()["items"]) == 100
+    assert sum(q["sql"].startswith("INSERT") for q in queries) == 1
+    assert len({e.patient_id for e in trail()}) == 100
+
+
+def test_thousands_of_events_are_split_below_the_parameter_limit(clinic, monkeypatch):
+    monkeypatch.setattr(audit, "MAX_PARAMETERS", 15 * 40)  # 40 rows a statement
+    with audit.open_trail(audit.Door.COMMAND, route="test") as trail_:
+        trail_.record(audit.Action.EXPORT, "patients.patient", patient_ids=range(1, 101), tenant_id=clinic.pk)
+        trail_.flush()
+    assert len(trail()) == 100
