@@ -2,7 +2,7 @@
 outcome; never a value (tests of keneyapp.core.views.ClinicApiView's audit)."""
 
 import pytest
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 
 from keneyapp.core import audit
 from keneyapp.core.scoping import scopes_disabled
@@ -238,9 +238,21 @@ def test_a_list_of_a_hundred_patients_is_still_one_insert(api, doctor, clinic, d
     assert len({e.patient_id for e in trail()}) == 100
 
 
-def test_thousands_of_events_are_split_below_the_parameter_limit(clinic, monkeypatch):
-    monkeypatch.setattr(audit, "MAX_PARAMETERS", 15 * 40)  # 40 rows a statement
+def test_many_events_of_several_kinds_are_stored_whole(clinic, monkeypatch, django_assert_num_queries):
+    monkeypatch.setattr(audit, "SQLITE_MAX_PARAMETERS", 14 * 40)  # SQLite: 40 rows a statement
     with audit.open_trail(audit.Door.COMMAND, route="test") as trail_:
         trail_.record(audit.Action.EXPORT, "patients.patient", patient_ids=range(1, 101), tenant_id=clinic.pk)
-        trail_.flush()
-    assert len(trail()) == 100
+        trail_.record(audit.Action.CHANGE, "patients.patient", object_id=7, patient_id=7, fields=["b", "a"],
+                      tenant_id=clinic.pk, outcome=audit.Outcome.DENIED)  # fmt: skip
+        trail_.record(audit.Action.VIEW, "documents.document", object_id=9, tenant_id=clinic.pk)
+        with django_assert_num_queries(1 if connection.vendor == "postgresql" else 3):
+            trail_.flush()
+    stored = trail()
+    assert len(stored) == 102
+    assert {e.patient_id for e in stored if e.action == "export"} == set(range(1, 101))
+    change = only(action="change")
+    assert (change.object_id, change.patient_id, change.fields, change.outcome, change.tenant_id) == (
+        7, 7, ["a", "b"], "denied", clinic.pk,
+    )  # fmt: skip
+    view = only(action="view")
+    assert (view.model, view.object_id, view.patient_id, view.params) == ("documents.document", 9, None, [])
