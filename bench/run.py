@@ -9,7 +9,8 @@ if patients are missing, count SQL statements per request on a scratch database,
 the baseline (GET /healthz), the guide's load shape, and the saturation steps; then the cache's effect
 (bench/cache_effect.py: the dashboard cold and warm, GET /patients and /patients/{id} with the response
 cache on, then again on a topology restarted with it off), and the audit trail's cost
-(bench/audit_effect.py: four endpoints one request at a time with AUDIT_TRAIL on, then off).
+(bench/audit_effect.py: four endpoints one request at a time, alternately to two topologies
+started side by side with AUDIT_TRAIL on and off).
 Everything it started is stopped when it ends, fails or is interrupted (Ctrl-C, SIGTERM); then it writes
 bench/results/latest.{md,json,html}. It exits 0 only when the report says PASS.
 """
@@ -375,8 +376,6 @@ def run(plan: Plan, out_dir: Path, clock: Clock) -> int:
         clock.say("the response cache on: baseline, GET /patients, GET /patients/{id}")
         cache_on = cache_effect.cache_loads("on", lambda user_class: cache_load(user_class, "on", measure)[0])
         sections = probe_sections(plan, env, web_url, asgi_url, clock)
-        clock.say(f"the audit trail on: {plan.audit_rounds} rounds of 4 requests, one at a time")
-        audit_on = audit_effect.measure(web_url, rounds=plan.audit_rounds, setting="on")
     finally:
         with deferred_signals():
             monitor.stop()
@@ -386,8 +385,7 @@ def run(plan: Plan, out_dir: Path, clock: Clock) -> int:
             clock.say("stopped")
     cache_off = measure_cache_off(plan, env, work, clock, web_url, asgi_url, cache_load)
     cache["comparison"] = cache_effect.cache_comparison(cache_on, cache_off)
-    audit_off = measure_audit_off(plan, env, work, clock, web_url, asgi_url)
-    audit = audit_effect.comparison(audit_on, audit_off)
+    audit = measure_audit(plan, work, clock)
     sections["audit"] = {
         "title": "The audit trail's cost",
         "figures": audit,
@@ -514,19 +512,36 @@ def measure_cache_off(
             topology.stop()
 
 
-def measure_audit_off(plan: Plan, env: dict, work: Path, clock: Clock, web_url: str, asgi_url: str) -> dict:
-    """The same requests on the same topology restarted with AUDIT_TRAIL=0 (the response cache on)."""
-    topology = Topology(
-        env={**env, "AUDIT_TRAIL": "0"}, web_url=web_url, asgi_url=asgi_url, log_path=work / "audit_off.log"
-    )
+def measure_audit(plan: Plan, work: Path, clock: Clock) -> dict:
+    """The audit trail on against off: two topologies started side by side, one with AUDIT_TRAIL=1
+    and one with 0, asked alternately (bench/audit_effect.py), then stopped. Both fresh: the
+    topology that ran the load test answered several milliseconds slower than a fresh one whatever
+    its setting (two fresh ones, both on, differ by less than a millisecond)."""
+    topologies = {}
+    for setting, offset in (("1", 0), ("0", 2)):
+        web_port, asgi_port = free_port(8102 + offset), free_port(8103 + offset)
+        env, _ = topology_env(plan, web_port, asgi_port)
+        topologies[setting] = Topology(
+            env={**env, "AUDIT_TRAIL": setting},
+            web_url=f"http://127.0.0.1:{web_port}",
+            asgi_url=f"http://127.0.0.1:{asgi_port}",
+            log_path=work / f"audit_{setting}.log",
+        )
     try:
-        clock.say("restarting deploy/start.sh with the audit trail off")
-        topology.start()
-        topology.wait_ready()
-        return audit_effect.measure(web_url, rounds=plan.audit_rounds, setting="off")
+        clock.say("starting two deploy/start.sh side by side, the audit trail on and off")
+        for topology in topologies.values():
+            topology.start()
+        for topology in topologies.values():
+            topology.wait_ready()
+        clock.say(f"the audit trail on and off: {plan.audit_rounds} rounds of 4 requests each, alternately")
+        measured = audit_effect.measure(
+            topologies["1"].web_url, topologies["0"].web_url, rounds=plan.audit_rounds
+        )
     finally:
         with deferred_signals():
-            topology.stop()
+            for topology in topologies.values():
+                topology.stop()
+    return audit_effect.comparison(measured["on"], measured["off"])
 
 
 def print_summary(results: dict) -> None:
