@@ -121,6 +121,8 @@ class AdminAuditMiddleware:
             response = self.get_response(request)
             if trail is None:
                 return response
+            if trail.route == "autocomplete" and response.status_code == 200:
+                self._audit_autocomplete(request, response)
             try:
                 trail.flush()
             except audit.AuditUnavailable:
@@ -131,6 +133,30 @@ class AdminAuditMiddleware:
         trail = audit.current()
         if trail is not None and request.resolver_match is not None:
             trail.route = request.resolver_match.url_name or ""
+
+    @staticmethod
+    def _audit_autocomplete(request, response) -> None:
+        """The admin's autocomplete (an appointment's patient field) lists patients by name: the
+        patients it suggested are recorded as a list, like a changelist's page."""
+        import json
+
+        from django.apps import apps
+        from django.contrib import admin
+
+        try:
+            source = apps.get_model(request.GET["app_label"], request.GET["model_name"])
+            target = source._meta.get_field(request.GET["field_name"]).remote_field.model
+            results = json.loads(response.content)["results"]
+        except (KeyError, LookupError, AttributeError, ValueError):
+            return  # Django's view answered something else (it refuses bad parameters itself)
+        if getattr(admin.site._registry.get(target), "audit_patient", None) != "pk":
+            return  # not patients (a provider): no patient data
+        audit.record(
+            audit.Action.LIST,
+            target,
+            patient_ids=[item.get("id") for item in results],
+            params=[name for name in request.GET if name != "page"],
+        )
 
     def process_exception(self, request, exception):
         if isinstance(exception, audit.AuditUnavailable):

@@ -207,3 +207,27 @@ def test_flags_are_shown_to_clinic_administrators(browser, clinic_admin, doctor,
     response = browser(clinic_admin).get("/admin/core/auditflag/")
     assert response.status_code == 200
     assert [row.count for row in response.context["cl"].result_list] == [77]
+
+
+def test_the_patient_autocomplete_records_the_patients_it_suggested(browser, receptionist, patient, clinic):
+    PatientFactory(tenant=clinic, first_name="Awa", last_name="Ndiaye")
+    response = browser(receptionist).get(
+        "/admin/autocomplete/",
+        {"app_label": "appointments", "model_name": "appointment", "field_name": "patient", "term": "zeb"},
+    )
+    assert response.status_code == 200
+    assert [int(item["id"]) for item in response.json()["results"]] == [patient.pk]
+    [event] = admin_events()
+    assert (event.action, event.model, event.patient_id, event.route) == (
+        "list", "patients.patient", patient.pk, "autocomplete",
+    )  # fmt: skip
+    assert "term" in event.params and "zeb" not in repr(event.__dict__)
+
+
+def test_the_provider_autocomplete_records_nothing(browser, receptionist, doctor):
+    response = browser(receptionist).get(
+        "/admin/autocomplete/",
+        {"app_label": "appointments", "model_name": "appointment", "field_name": "provider", "term": ""},
+    )
+    assert response.status_code == 200
+    assert admin_events() == []
