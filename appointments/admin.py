@@ -74,6 +74,7 @@ class AppointmentAdminForm(ServiceModelForm):
 @admin.register(Appointment)
 class AppointmentAdmin(ServiceAdminMixin, TenantScopedAdmin):
     role_resource = "appointments"
+    audit_patient = "patient_id"
     form = AppointmentAdminForm
     date_hierarchy = "appointment_date"
     list_display = ("appointment_date", "patient", "provider", "status", "duration_minutes", "reason")

@@ -43,6 +43,8 @@ APPOINTMENT_PAGE = page_output("AppointmentPage", AppointmentOutput(many=True))
 class AppointmentAccessMixin:
     permission_classes = [IsClinicStaff, RolePermission]
     role_actions = {"GET": "appointments.view", "POST": "appointments.add", "PATCH": "appointments.change"}
+    audit_model = "appointments.appointment"
+    audit_patient = "patient.id"
 
     def zone(self, request):
         return clinic_zone(request.user.tenant)
@@ -159,6 +161,8 @@ class PatientAppointmentsApi(AppointmentAccessMixin, ClinicApiView):
     """A patient's appointment history, with the same paging and filters as the clinic's list."""
 
     role_actions = {"GET": "appointments.view"}
+    audit_patient = "pk"
+    audit_actions = {"GET": "list", "HEAD": "list"}
 
     def load_object(self, request, pk: int):
         """The patient's id, once it is known to be an active patient of the clinic."""
@@ -176,6 +180,8 @@ class PatientAppointmentsApi(AppointmentAccessMixin, ClinicApiView):
 
 class AvailabilityApi(AppointmentAccessMixin, ClinicApiView):
     role_actions = {"GET": "appointments.view"}
+    audit_model = ""
+    audit_exempt = "a provider's free slots: no patient is named"
 
     @extend_schema(
         operation_id="appointments_availability",

@@ -35,6 +35,7 @@ from django_scopes import scope, scopes_disabled
 
 from appointments.emails import reminder_email
 from appointments.models import REMINDABLE_STATUSES, Appointment
+from keneyapp.core import audit
 
 logger = logging.getLogger("keneyapp.reminders")
 CHUNK_SIZE = 100
@@ -83,6 +84,15 @@ def send_reminder_chunk(ids: list[int], *, now: datetime) -> tuple[int, int]:
     due = Appointment.objects.filter(reminder_sent_at__isnull=True, status__in=REMINDABLE_STATUSES)
     candidates = list(due.filter(_claim_free(timezone.now()), pk__in=ids).select_related("patient", "tenant"))
     sent = failed = 0
+    # The task door of the audit trail: each reminder is an export of the appointment's time to
+    # the patient's address; the run's candidates are recorded (one INSERT) before any email
+    # leaves, so none leaves unrecorded (a candidate another run claims first is recorded by both).
+    if candidates:
+        with audit.audited(audit.Door.TASK, route="appointments.send_appointment_reminders",
+                           tenant_id=candidates[0].tenant_id):  # fmt: skip
+            for appointment in candidates:
+                audit.record(audit.Action.EXPORT, appointment, object_id=appointment.pk,
+                             patient_id=appointment.patient_id, fields=["appointment_date"])  # fmt: skip
     with get_connection() as connection:  # one SMTP session per chunk
         for appointment in candidates:
             # Claims are on the real clock (`now` is the run's view of the schedule, which tests

@@ -8,8 +8,10 @@ if patients are missing, count SQL statements per request on a scratch database,
 (gunicorn, uvicorn, Celery worker and beat) in a process group of its own, then run Locust headless:
 the baseline (GET /healthz), the guide's load shape, and the saturation steps; then the cache's effect
 (bench/cache_effect.py: the dashboard cold and warm, GET /patients and /patients/{id} with the response
-cache on, then again on a topology restarted with it off). Everything it started
-is stopped when it ends, fails or is interrupted (Ctrl-C, SIGTERM); then it writes
+cache on, then again on a topology restarted with it off), and the audit trail's cost
+(bench/audit_effect.py: four endpoints one request at a time, alternately to two topologies
+started side by side with AUDIT_TRAIL on and off).
+Everything it started is stopped when it ends, fails or is interrupted (Ctrl-C, SIGTERM); then it writes
 bench/results/latest.{md,json,html}. It exits 0 only when the report says PASS.
 """
 
@@ -29,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import cache_effect, document_upload, services, websocket_latency
+from bench import audit_effect, cache_effect, document_upload, services, websocket_latency
 from bench.loadgen import Load, LoadFailed, run_load
 from bench.machine import machine_facts
 from bench.monitor import Monitor
@@ -82,6 +84,7 @@ class Plan:
     ws_sockets: int  # websockets held open while messages are sent (5 per messaging user)
     ws_messages: int
     probe_requests: int  # one-at-a-time requests of each probe's latency figures
+    audit_rounds: int  # one-at-a-time rounds of the audit on/off comparison (4 requests each)
 
 
 def make_plan(quick: bool, env: dict[str, str]) -> Plan:
@@ -110,6 +113,7 @@ def make_plan(quick: bool, env: dict[str, str]) -> Plan:
             ws_sockets=50,
             ws_messages=40,
             probe_requests=30,
+            audit_rounds=40,
         )
     return Plan(
         mode="full",
@@ -132,6 +136,7 @@ def make_plan(quick: bool, env: dict[str, str]) -> Plan:
         ws_sockets=200,
         ws_messages=300,
         probe_requests=300,
+        audit_rounds=300,
     )
 
 
@@ -382,6 +387,13 @@ def run(plan: Plan, out_dir: Path, clock: Clock) -> int:
             clock.say("stopped")
     cache_off = measure_cache_off(plan, env, work, clock, web_url, asgi_url, cache_load)
     cache["comparison"] = cache_effect.cache_comparison(cache_on, cache_off)
+    audit = measure_audit(plan, work, clock)
+    sections["audit"] = {
+        "title": "The audit trail's cost",
+        "figures": audit,
+        "markdown": audit_effect.markdown_rows(audit),
+        "failures": audit["failures"],
+    }
     sections["cache"] = {
         "title": "The cache's effect",
         "figures": cache,
@@ -500,6 +512,38 @@ def measure_cache_off(
     finally:
         with deferred_signals():
             topology.stop()
+
+
+def measure_audit(plan: Plan, work: Path, clock: Clock) -> dict:
+    """The audit trail on against off: two topologies started side by side, one with AUDIT_TRAIL=1
+    and one with 0, asked alternately (bench/audit_effect.py), then stopped. Both fresh: the
+    topology that ran the load test answered several milliseconds slower than a fresh one whatever
+    its setting (two fresh ones, both on, differ by less than a millisecond)."""
+    topologies = {}
+    for setting, offset in (("1", 0), ("0", 2)):
+        web_port, asgi_port = free_port(8102 + offset), free_port(8103 + offset)
+        env, _ = topology_env(plan, web_port, asgi_port)
+        topologies[setting] = Topology(
+            env={**env, "AUDIT_TRAIL": setting},
+            web_url=f"http://127.0.0.1:{web_port}",
+            asgi_url=f"http://127.0.0.1:{asgi_port}",
+            log_path=work / f"audit_{setting}.log",
+        )
+    try:
+        clock.say("starting two deploy/start.sh side by side, the audit trail on and off")
+        for topology in topologies.values():
+            topology.start()
+        for topology in topologies.values():
+            topology.wait_ready()
+        clock.say(f"the audit trail on and off: {plan.audit_rounds} rounds of 4 requests each, alternately")
+        measured = audit_effect.measure(
+            topologies["1"].web_url, topologies["0"].web_url, rounds=plan.audit_rounds
+        )
+    finally:
+        with deferred_signals():
+            for topology in topologies.values():
+                topology.stop()
+    return audit_effect.comparison(measured["on"], measured["off"])
 
 
 def print_summary(results: dict) -> None:

@@ -5,6 +5,7 @@ from django.utils.html import format_html
 
 from documents import downloads, services
 from documents.models import Document, DocumentAccess, DocumentVersion
+from keneyapp.core import audit
 from keneyapp.core.admin import TenantScopedAdmin, is_platform_admin
 from keneyapp.core.admin_services import SoftDeleteAdminMixin
 from keneyapp.core.errors import ConflictError
@@ -46,6 +47,7 @@ class DocumentVersionInline(admin.TabularInline):
 @admin.register(Document)
 class DocumentAdmin(ReadOnlyRowsMixin, SoftDeleteAdminMixin, TenantScopedAdmin):
     role_resource = "documents"
+    audit_patient = "patient_id"
     list_display = (
         "title",
         "patient",
@@ -92,10 +94,16 @@ class DocumentAdmin(ReadOnlyRowsMixin, SoftDeleteAdminMixin, TenantScopedAdmin):
     def download_view(self, request, object_id: int):
         """The same checks as the API: the caller's clinic (get_queryset) and role; else 404."""
         document = self.get_queryset(request).filter(pk=object_id).first()
-        if document is None or not self._role_allows(request, "download"):
+        if document is None:
+            self._audit(audit.Action.DOWNLOAD, object_id=object_id, outcome=audit.Outcome.ATTEMPTED)
+            raise Http404
+        if not self._role_allows(request, "download"):
+            self._audit(audit.Action.DOWNLOAD, document, outcome=audit.Outcome.DENIED)
             raise Http404
         try:
-            return downloads.download_response(document=document, user=request.user, through="admin")
+            response = downloads.download_response(document=document, user=request.user, through="admin")
+            self._audit(audit.Action.DOWNLOAD, document)
+            return response
         except ConflictError as error:
             messages.error(request, error.detail)
             return HttpResponseRedirect(reverse("admin:documents_document_changelist"))

@@ -36,6 +36,8 @@ DOCUMENT_PAGE = page_output("DocumentPage", DocumentOutput(many=True))
 class DocumentAccessMixin:
     permission_classes = [IsClinicStaff, RolePermission]
     role_actions: dict[str, str] = {}
+    audit_model = "documents.document"
+    audit_patient = "patient_id"
 
     def load_object(self, request, pk: int):
         """A document of the clinic (the routes of one document)."""
@@ -121,6 +123,8 @@ class DocumentUploadApi(StreamedUploadMixin, DocumentAccessMixin, ClinicApiView)
 
 class DocumentPresignApi(DocumentAccessMixin, ClinicApiView):
     role_actions = {"POST": "documents.add"}
+    audit_object_key = "document.id"
+    audit_patient = "document.patient_id"
 
     @extend_schema(
         request=DocumentPresignInput,
@@ -200,6 +204,7 @@ class DocumentVersionsApi(StreamedUploadMixin, DocumentDetailMixin, ClinicApiVie
 
 class DocumentDownloadApi(DocumentAccessMixin, ClinicApiView):
     role_actions = {"GET": "documents.download"}
+    audit_actions = {"GET": "download", "HEAD": "download"}
 
     @extend_schema(
         responses={
@@ -223,6 +228,9 @@ class DocumentDownloadApi(DocumentAccessMixin, ClinicApiView):
 class PatientReportApi(ClinicApiView):
     permission_classes = [IsClinicStaff, RolePermission]
     role_actions = {"POST": "documents.report"}
+    audit_model = "patients.patient"
+    audit_patient = "pk"
+    audit_actions = {"POST": "report"}
 
     def load_object(self, request, pk: int):
         return patient_get(tenant=request.user.tenant, patient_id=pk)

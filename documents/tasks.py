@@ -9,6 +9,7 @@ from django_scopes import scopes_disabled
 
 from documents import reports, selectors, services
 from documents.storage import StorageUnavailable
+from keneyapp.core import audit
 from keneyapp.core.tasks import ClinicTask
 from patients.models import Patient
 
@@ -33,6 +34,8 @@ def generate_report(*, clinic_id: int, patient_id: int) -> None:
     try:
         with tempfile.NamedTemporaryFile(prefix="keneyapp-report-", suffix=".pdf") as spool:
             reports.render_patient_summary(patient, spool.name)
+            # The rendering read the patient's record: recorded (stored when the task ends).
+            audit.record(audit.Action.REPORT, Patient, object_id=patient.pk, patient_id=patient.pk)
             services.report_store(document=document, pdf_path=spool.name)
     except StorageUnavailable:
         # Rendered, but S3 could not take it: an outage, not a bad report. It stays pending, and

@@ -103,6 +103,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "keneyapp.core.middleware.ClinicScopeMiddleware",
+    # In the clinic scope, so what it records is read (and flushed) there.
+    "keneyapp.core.middleware.AdminAuditMiddleware",
     "keneyapp.core.middleware.ClinicTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After messages, so the login page can say why the session ended.
@@ -275,6 +277,7 @@ CELERY_TASK_ROUTES = {
     "messaging.send_urgent_notification": {"queue": "high"},
     # With the notifications it queues: recovering an urgent email waits behind no report.
     "messaging.sweep_urgent_notifications": {"queue": "high"},
+    "core.flag_unusual_access": {"queue": "low"},
 }
 CELERY_TIMEZONE = "UTC"
 
@@ -548,6 +551,15 @@ DOCUMENT_ORPHAN_GRACE_SECONDS = env_int("DOCUMENT_ORPHAN_GRACE_SECONDS", 24 * 36
 # documents.sweep_stale_reports beat task, or when someone asks for it): its queueing may have been
 # lost to a broker outage. Far longer than a rendering (well under a second) plus a busy queue.
 REPORT_STALE_AFTER_SECONDS = env_int("REPORT_STALE_AFTER_SECONDS", 10 * 60)
+
+# --- Audit trail (docs/security.md, "Audit controls") -------------------------------------------
+# Every access to patient-linked data is recorded (keneyapp.core.audit). Off only to measure its
+# cost (the benchmark's "audit on/off"): never in production.
+AUDIT_TRAIL = env_bool("AUDIT_TRAIL", True)
+# Rows older than this are removed by `manage.py audit_retention` (HIPAA: six years).
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 6 * 365)
+# A user who viewed more distinct patients than this in one hour is flagged (core.flag_unusual_access).
+AUDIT_UNUSUAL_PATIENTS_PER_HOUR = env_int("AUDIT_UNUSUAL_PATIENTS_PER_HOUR", 50)
 if S3_BUCKET:
     STORAGES["documents"] = {
         "BACKEND": "documents.storage.DocumentS3Storage",  # django-storages S3Storage, streamed

@@ -12,6 +12,7 @@ from messaging.models import Message
 @admin.register(Message)
 class MessageAdmin(TenantScopedAdmin):
     role_resource = "messages"
+    audit_patient = "patient_id"
     list_display = ("id", "created_at", "sender", "receiver", "subject", "status", "is_urgent")
     list_filter = ("status", "is_urgent")
     list_select_related = ("sender", "receiver", "tenant")

@@ -25,6 +25,9 @@ from messaging.serializers import (
 class MessageAccessMixin:
     permission_classes = [IsClinicStaff, RolePermission]
     role_actions = {"GET": "messages.view", "POST": "messages.send"}
+    # A message may be about a patient (its `patient`): who read it is recorded like any access.
+    audit_model = "messaging.message"
+    audit_patient = "patient.id"
 
 
 class MessageListApi(MessageAccessMixin, ClinicApiView):
@@ -103,6 +106,8 @@ class MessageReadApi(MessageAccessMixin, ClinicApiView):
 
 class MessageReadAllApi(MessageAccessMixin, ClinicApiView):
     role_actions = {"POST": "messages.view"}
+    audit_model = ""
+    audit_exempt = "marks the caller's own messages read; answers counts, no message or patient"
 
     @extend_schema(operation_id="messages_mark_all_read", request=None, responses=MarkAllReadOutput)
     def post(self, request):
@@ -112,6 +117,9 @@ class MessageReadAllApi(MessageAccessMixin, ClinicApiView):
 
 
 class MessageUnreadCountApi(MessageAccessMixin, ClinicApiView):
+    audit_model = ""
+    audit_exempt = "the caller's unread count: no message or patient"
+
     @extend_schema(operation_id="messages_unread_count", responses=UnreadCountOutput)
     def get(self, request):
         return Response({"unread": selectors.unread_count(tenant=request.user.tenant, user=request.user)})

@@ -37,7 +37,9 @@ from django.conf import settings
 from keneyapp.accounts import tokens
 from keneyapp.accounts.authentication import authenticate_access_claims
 from keneyapp.accounts.roles import role_can
+from keneyapp.core import audit
 from keneyapp.core.events import staff_group, user_group
+from keneyapp.core.network import scope_client_address
 from keneyapp.core.scoping import UnscopedQuery, log_unscoped_query, scope
 from messaging import connection_slots
 
@@ -314,6 +316,9 @@ class NotificationConsumer(AsyncWebsocketConsumer):
     async def _send_buffered(self):
         while self.buffer:
             events, self.buffer = self.buffer[: self.batch_size], self.buffer[self.batch_size :]
+            events = await self._audited(events)
+            if not events:
+                continue
             frame = events[0] if len(events) == 1 else {"type": "batch", "events": events}
             self.last_frame_at = time.monotonic()
             await self._send_now(frame)
@@ -322,6 +327,49 @@ class NotificationConsumer(AsyncWebsocketConsumer):
         if self.buffer and self.flush_task is None:
             # What is left waits for the next interval (or for the batch to fill up).
             self.flush_task = asyncio.create_task(self._flush_later(self.batch_interval))
+
+    async def _audited(self, events: list[dict]) -> list[dict]:
+        """The websocket door of the audit trail: the events of a frame that carry patient data
+        are recorded (one INSERT) before the frame leaves; if that fails they are dropped (logged;
+        the client catches up from the API, which records its reads), the others still go."""
+        accesses = patient_accesses(events)
+        if not accesses or not audit.enabled():
+            return events
+        address = scope_client_address(self.scope)
+        if await database_sync_to_async(_record_deliveries)(self.user, address, accesses):
+            return events
+        return [event for event in events if not patient_accesses([event])]
+
+
+def patient_accesses(events: list[dict]) -> list[tuple[str, int, int]]:
+    """(model, object id, patient id) of each event that names a patient: a message about a
+    patient, an appointment."""
+    accesses = []
+    for event in events:
+        kind = event.get("type")
+        if kind == "message.created":
+            message = event["message"]
+            patient = message.get("patient") or {}
+            if patient.get("id") is not None:
+                accesses.append(("messaging.message", message["id"], patient["id"]))
+        elif kind in ("appointment.created", "appointment.updated"):
+            appointment = event["appointment"]
+            accesses.append(("appointments.appointment", appointment["id"], appointment["patient_id"]))
+    return accesses
+
+
+def _record_deliveries(user, address: str, accesses: list[tuple[str, int, int]]) -> bool:
+    door = audit.Door.WEBSOCKET
+    with audit.open_trail(door, user=user, address=address, route="ws-notifications") as trail:
+        if trail is None:
+            return True
+        for model, object_id, patient_id in accesses:
+            trail.record(audit.Action.VIEW, model, object_id=object_id, patient_id=patient_id)
+        try:
+            trail.flush()
+        except audit.AuditUnavailable:
+            return False
+    return True
 
 
 class UnknownRouteConsumer(AsyncWebsocketConsumer):

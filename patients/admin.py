@@ -25,6 +25,7 @@ class PatientAdminForm(ServiceModelForm):
 @admin.register(Patient)
 class PatientAdmin(ServiceAdminMixin, SoftDeleteAdminMixin, TenantScopedAdmin):
     role_resource = "patients"
+    audit_patient = "pk"
     form = PatientAdminForm
     list_display = ("mrn", "last_name", "first_name", "date_of_birth", "sex", "phone_number", "email")
     list_display_links = ("mrn", "last_name")

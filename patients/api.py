@@ -1,8 +1,9 @@
 """Patients API: thin views that parse, call one selector or service, and answer."""
 
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
@@ -12,7 +13,7 @@ from keneyapp.core.field_selection import parse_fields, parse_ordering
 from keneyapp.core.pagination import page_response, parse_page_request
 from keneyapp.core.serializers import page_output, validated_input
 from keneyapp.core.views import ClinicApiView
-from patients import cache, selectors, services
+from patients import access_report, cache, selectors, services
 from patients.serializers import PatientInput, PatientOutput
 
 FIELDS_PARAMETER = OpenApiParameter(
@@ -24,6 +25,8 @@ FIELDS_PARAMETER = OpenApiParameter(
 
 class PatientAccessMixin:
     permission_classes = [IsClinicStaff, RolePermission]
+    audit_model = "patients.patient"
+    audit_patient = "pk"
     role_actions = {
         "GET": "patients.view",
         "POST": "patients.add",
@@ -59,14 +62,20 @@ class PatientListApi(PatientAccessMixin, ClinicApiView):
         if "\x00" in search:  # PostgreSQL refuses NUL in a text parameter: a 500, not "no match"
             error = ErrorDetail("Null characters are not allowed.", code="null_characters_not_allowed")
             raise ValidationError({"search": [error]})
+        # The audit records which patients were shown, so their ids are read even when the answer
+        # leaves them out (`fields=last_name`).
+        loaded = fields if "id" in fields else ("id", *fields)
         items, total = cache.cached_patient_page(
             tenant=request.user.tenant,
             search=search,
             ordering=ordering,
-            fields=fields,
+            fields=loaded,
             skip=page.skip,
             limit=page.limit,
         )
+        self.audit_patient_ids = [row["id"] for row in items]
+        if loaded is not fields:
+            items = [{name: row[name] for name in fields} for row in items]
         return Response(page_response(items, total=total, page=page))
 
     @extend_schema(request=PatientInput, responses={201: PatientOutput})
@@ -103,3 +112,55 @@ class PatientDetailApi(PatientAccessMixin, ClinicApiView):
     def delete(self, request, pk: int):
         services.patient_soft_delete(patient=self.object)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AccessReportOutput(serializers.Serializer):
+    class Access(serializers.Serializer):
+        at = serializers.DateTimeField()
+        user_id = serializers.IntegerField(allow_null=True)
+        staff_name = serializers.CharField(allow_null=True)
+        role = serializers.CharField()
+        action = serializers.CharField()
+        door = serializers.CharField()
+        outcome = serializers.CharField()
+        model = serializers.CharField()
+
+    patient = inline_serializer(
+        "AccessReportPatient",
+        {"id": serializers.IntegerField(), "mrn": serializers.CharField(), "name": serializers.CharField()},
+    )
+    generated_at = serializers.DateTimeField()
+    truncated = serializers.BooleanField()
+    accesses = Access(many=True)
+
+
+class AccessReportMixin:
+    """A patient's access report (who accessed the record), for the patient's request."""
+
+    permission_classes = [IsClinicStaff, RolePermission]
+    role_actions = {"GET": "audit.report"}
+    audit_model = "patients.patient"
+    audit_patient = "pk"
+    audit_actions = {"GET": "report", "HEAD": "report"}
+
+    def load_object(self, request, pk: int):
+        return selectors.patient_get(tenant=request.user.tenant, patient_id=pk)
+
+
+class PatientAccessReportApi(AccessReportMixin, ClinicApiView):
+    @extend_schema(operation_id="patients_access_report", responses=AccessReportOutput)
+    def get(self, request, pk: int):
+        return Response(access_report.access_report(self.object))
+
+
+class PatientAccessReportPdfApi(AccessReportMixin, ClinicApiView):
+    @extend_schema(
+        operation_id="patients_access_report_pdf",
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+    )
+    def get(self, request, pk: int):
+        report = access_report.access_report(self.object)
+        content = access_report.render_access_report_pdf(report, tenant=request.user.tenant)
+        response = HttpResponse(content, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="access-report-{self.object.mrn}.pdf"'
+        return response

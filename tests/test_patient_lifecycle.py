@@ -43,7 +43,11 @@ def _delete_patient(patient: Patient) -> None:
 
 # The object routes whose object is, or belongs to, a patient (messages may name none).
 PATIENT_OBJECT_ROUTES = sorted(name for name in OBJECT_ROUTES if not name.startswith("message-"))
-PATIENT_LIST_ROUTES = sorted(name for name in LIST_ROUTES if not name.startswith("message-"))
+# The audit trail is the one list that keeps a deleted patient's rows: it is append-only, the record
+# of who accessed them (README, "What a deleted patient leaves behind").
+PATIENT_LIST_ROUTES = sorted(
+    name for name in LIST_ROUTES if not name.startswith("message-") and name != "audit-list"
+)
 PATIENT_ID_CASES = [
     (name, index)
     for name, cases in sorted(ID_PARAMETER_ROUTES.items())

@@ -35,6 +35,8 @@ OBJECTS: dict[str, Callable] = {
     "patient-detail": lambda user: PatientFactory(tenant=user.tenant),
     "patient-appointments": lambda user: PatientFactory(tenant=user.tenant),
     "patient-report": lambda user: PatientFactory(tenant=user.tenant),
+    "patient-access-report": lambda user: PatientFactory(tenant=user.tenant),
+    "patient-access-report-pdf": lambda user: PatientFactory(tenant=user.tenant),
     "appointment-detail": lambda user: AppointmentFactory(tenant=user.tenant),
     "appointment-cancel": lambda user: AppointmentFactory(tenant=user.tenant),
     "document-detail": lambda user: make_document(user.tenant),

@@ -91,6 +91,7 @@ class CredentialsApi(ClinicApiView):
 
     authentication_classes = []
     permission_classes = [AllowAny]
+    audit_exempt = "credentials in, tokens out: no patient-linked data"
 
     def get_authenticate_header(self, request) -> str:
         return 'Bearer realm="api"'
@@ -158,6 +159,8 @@ class RefreshApi(CredentialsApi):
 
 
 class LogoutApi(ClinicApiView):
+    audit_exempt = "ends the caller's own login: no patient-linked data"
+
     @extend_schema(request=RefreshInput, responses={204: None})
     def post(self, request):
         data = validated_input(RefreshInput, request.data)
@@ -168,6 +171,8 @@ class LogoutApi(ClinicApiView):
 
 
 class MeApi(ClinicApiView):
+    audit_exempt = "the caller's own profile: no patient-linked data"
+
     @extend_schema(
         responses=inline_serializer(
             "Me",

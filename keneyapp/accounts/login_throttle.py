@@ -30,6 +30,7 @@ from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import ValidationError
 
 from keneyapp.core.caching.service import UNAVAILABLE_ERRORS
+from keneyapp.core.network import client_address
 
 logger = logging.getLogger("keneyapp.login_throttle")
 
@@ -46,17 +47,6 @@ _state_lock = threading.Lock()
 @dataclass(frozen=True, slots=True)
 class LoginLockout:
     retry_after_seconds: int
-
-
-def client_address(request) -> str:
-    """The client's IP: the socket peer, or the entry NUM_PROXIES hops back in X-Forwarded-For."""
-    proxies = settings.NUM_PROXIES
-    if proxies:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        forwarded = [part for part in forwarded if part]
-        if len(forwarded) >= proxies:
-            return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR", "unknown")
 
 
 def _window() -> tuple[int, int]:

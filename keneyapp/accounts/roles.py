@@ -39,6 +39,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "documents.delete": frozenset({Role.ADMIN, Role.DOCTOR}),
     "documents.report": ALL_STAFF,  # ask for a patient's summary PDF
     "document_access.view": frozenset({Role.ADMIN}),  # who downloaded what (admin only)
+    # The audit trail (who accessed which patient's data) and the patient's access report.
+    "audit.view": frozenset({Role.ADMIN}),
+    "audit.report": frozenset({Role.ADMIN}),
     # Every member of staff messages colleagues; a message is seen only by its sender and receiver.
     "messages.view": ALL_STAFF,  # read one's own messages, mark them read, the unread count, live events
     "messages.send": ALL_STAFF,

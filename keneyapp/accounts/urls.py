@@ -1,6 +1,6 @@
 from django.urls import path
 
-from keneyapp.accounts import api
+from keneyapp.accounts import api, audit_api
 
 urlpatterns = [
     path("auth/login", api.LoginApi.as_view(), name="auth-login"),
@@ -8,4 +8,5 @@ urlpatterns = [
     path("auth/refresh", api.RefreshApi.as_view(), name="auth-refresh"),
     path("auth/logout", api.LogoutApi.as_view(), name="auth-logout"),
     path("auth/me", api.MeApi.as_view(), name="auth-me"),
+    path("audit", audit_api.AuditListApi.as_view(), name="audit-list"),
 ]

@@ -8,8 +8,12 @@ per-model permissions: `core` imports no account module.
 """
 
 from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
+
+from keneyapp.core import audit
+from keneyapp.core.models import AuditEvent, AuditFlag
 
 
 def is_platform_admin(request) -> bool:
@@ -55,6 +59,101 @@ class TenantScopedAdmin(admin.ModelAdmin):
     # Roles-table actions for this model, e.g. "patients" -> patients.view / add / change / delete.
     role_resource: str = ""
     tenant_field = "tenant"
+    # The admin's audit door (keneyapp.core.audit; the trail is opened and flushed by
+    # keneyapp.core.middleware.AdminAuditMiddleware): for a model of patient-linked rows, "pk" (the
+    # row is a patient) or the row's patient column ("patient_id"); None records nothing.
+    audit_patient: str | None = None
+
+    # --- the audit ---
+    def _audit_patient_of(self, obj):
+        return obj.pk if self.audit_patient == "pk" else getattr(obj, self.audit_patient or "", None)
+
+    def _audit(self, action: str, obj=None, **kwargs) -> None:
+        if self.audit_patient is None:
+            return
+        if obj is not None:
+            kwargs |= {"object_id": obj.pk, "patient_id": self._audit_patient_of(obj)}
+            kwargs.setdefault("tenant_id", getattr(obj, f"{self.tenant_field}_id", None))
+        audit.record(action, self.model, **kwargs)
+
+    def _audit_write(self, action: str, obj, **kwargs) -> None:
+        """Record a write and store it now, inside the admin view's transaction: a change never
+        commits unrecorded (a failure raises AuditUnavailable and rolls the write back)."""
+        self._audit(action, obj, **kwargs)
+        trail = audit.current()
+        if trail is not None and self.audit_patient is not None:
+            trail.flush()
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        if self.audit_patient is not None and audit.current() is not None:
+            # Evaluates the page's queryset once, here; the template iterates the same, cached rows.
+            rows = list(changelist.result_list)
+            self._audit(
+                audit.Action.LIST,
+                patient_ids=[self._audit_patient_of(row) for row in rows],
+                params=[name for name in request.GET if name not in ("p", "o")],
+            )
+        return changelist
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            # Unknown or another clinic's id: the admin's "no such object", recorded as an attempt.
+            action = audit.Action.VIEW if request.method == "GET" else audit.Action.CHANGE
+            self._audit(action, object_id=object_id, outcome=audit.Outcome.ATTEMPTED)
+        elif request.method == "GET":
+            self._audit(audit.Action.VIEW, obj)
+        return obj
+
+    def log_addition(self, request, obj, message):
+        entry = super().log_addition(request, obj, message)
+        self._audit_write(audit.Action.CREATE, obj)
+        return entry
+
+    def log_change(self, request, obj, message):
+        entry = super().log_change(request, obj, message)
+        trail = audit.current()
+        fields = trail.changed_fields(audit.label_of(obj), obj.pk) if trail is not None else ()
+        self._audit_write(audit.Action.CHANGE, obj, fields=fields)
+        return entry
+
+    def log_deletions(self, request, queryset):
+        entries = super().log_deletions(request, queryset)
+        for obj in queryset:
+            self._audit(audit.Action.DELETE, obj)
+        trail = audit.current()
+        if trail is not None and self.audit_patient is not None:
+            trail.flush()  # before the (soft) deletes, in the same request: see _audit_write
+        return entries
+
+    def _denied(self, request, action: str, object_id=None) -> None:
+        self._audit(action, object_id=object_id, outcome=audit.Outcome.DENIED)
+
+    def changelist_view(self, request, extra_context=None):
+        try:
+            return super().changelist_view(request, extra_context)
+        except PermissionDenied:
+            self._denied(request, audit.Action.LIST)
+            raise
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except PermissionDenied:
+            if object_id is None:
+                self._denied(request, audit.Action.CREATE)
+            else:
+                action = audit.Action.VIEW if request.method == "GET" else audit.Action.CHANGE
+                self._denied(request, action, object_id)
+            raise
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except PermissionDenied:
+            self._denied(request, audit.Action.DELETE, object_id)
+            raise
 
     # --- what rows ---
     def get_queryset(self, request):
@@ -114,3 +213,65 @@ class TenantScopedAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return self._role_allows(request, "delete")
+
+
+class StaffFilter(admin.SimpleListFilter):
+    """By member of staff: the clinic's users (one query), whose ids the trail holds."""
+
+    title = "user"
+    parameter_name = "user_id"
+
+    def lookups(self, request, model_admin):
+        users = get_user_model()._default_manager.order_by("username")
+        if not is_platform_admin(request):
+            users = users.filter(tenant_id=request.user.tenant_id)
+        return [(str(pk), username) for pk, username in users.values_list("pk", "username")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        return queryset.filter(user_id=int(value)) if value.isascii() and value.isdigit() else queryset.none()
+
+
+class ReadOnlyTrailAdmin(TenantScopedAdmin):
+    """The trail is append-only: nobody adds, changes or deletes through the admin (the database
+    refuses it anyway); clinic administrators read their clinic's (roles table: audit.view)."""
+
+    role_resource = "audit"
+    actions = None
+    list_per_page = 100
+    show_full_result_count = False  # one COUNT per page, not two
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyTrailAdmin):
+    """The clinic's audit trail. Filter by patient with `?patient_id=<id>` or the search box
+    (`=` match on the patient, user or object id)."""
+
+    list_display = (
+        "at", "user_id", "role", "action", "model", "object_id", "patient_id", "door", "outcome", "address",
+    )  # fmt: skip
+    list_filter = (StaffFilter, "action", "door", "outcome", ("at", admin.DateFieldListFilter))
+    search_fields = ("=patient_id", "=user_id", "=object_id")
+    search_help_text = "A patient, user or object id (exact)."
+    ordering = ("-at", "-id")
+    date_hierarchy = None
+
+
+@admin.register(AuditFlag)
+class AuditFlagAdmin(ReadOnlyTrailAdmin):
+    """Users whose accesses looked unusual in an hour (the core.flag_unusual_access beat task)."""
+
+    list_display = ("hour", "user_id", "reason", "count", "created_at")
+    list_filter = (StaffFilter, "reason", ("hour", admin.DateFieldListFilter))
+    ordering = ("-hour", "user_id")

@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django_scopes.state import state as scope_state
 
+from keneyapp.core import audit
+from keneyapp.core.network import client_address
 from keneyapp.core.scoping import UnscopedQuery, log_unscoped_query, scope, scopes_disabled
 
 logger = logging.getLogger("keneyapp.slow_request")
@@ -97,6 +99,77 @@ class ClinicScopeMiddleware:
     def process_exception(self, request, exception):
         if isinstance(exception, UnscopedQuery):
             log_unscoped_query(exception, door=f"{request.method} {request.path}")
+
+
+class AdminAuditMiddleware:
+    """The admin's audit door (keneyapp.core.audit), after the clinic scope: a signed-in member of
+    staff's admin request gets a trail; the model admins record into it (TenantScopedAdmin) and
+    store their writes' events inside the write's transaction; the rest (lists, change pages,
+    downloads, refusals) is stored here in one INSERT before the page leaves. A trail that cannot
+    be stored is a 503 page instead of the data."""
+
+    UNAVAILABLE = "The access could not be recorded; nothing was shown or changed. Try again."
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if not request.path.startswith("/admin/") or user is None or not user.is_authenticated:
+            return self.get_response(request)
+        with audit.open_trail(audit.Door.ADMIN, user=user, address=client_address(request)) as trail:
+            response = self.get_response(request)
+            if trail is None:
+                return response
+            if trail.route == "autocomplete" and response.status_code == 200:
+                self._audit_autocomplete(request, response)
+            try:
+                trail.flush()
+            except audit.AuditUnavailable:
+                return self._unavailable(response)
+            return response
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        trail = audit.current()
+        if trail is not None and request.resolver_match is not None:
+            trail.route = request.resolver_match.url_name or ""
+
+    @staticmethod
+    def _audit_autocomplete(request, response) -> None:
+        """The admin's autocomplete (an appointment's patient field) lists patients by name: the
+        patients it suggested are recorded as a list, like a changelist's page."""
+        import json
+
+        from django.apps import apps
+        from django.contrib import admin
+
+        try:
+            source = apps.get_model(request.GET["app_label"], request.GET["model_name"])
+            target = source._meta.get_field(request.GET["field_name"]).remote_field.model
+            results = json.loads(response.content)["results"]
+        except (KeyError, LookupError, AttributeError, ValueError):
+            return  # Django's view answered something else (it refuses bad parameters itself)
+        if getattr(admin.site._registry.get(target), "audit_patient", None) != "pk":
+            return  # not patients (a provider): no patient data
+        audit.record(
+            audit.Action.LIST,
+            target,
+            patient_ids=[item.get("id") for item in results],
+            params=[name for name in request.GET if name != "page"],
+        )
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, audit.AuditUnavailable):
+            return self._unavailable()
+        return None
+
+    def _unavailable(self, response=None):
+        from django.http import HttpResponse
+
+        stream = getattr(response, "file_to_stream", None)
+        if stream is not None:
+            stream.close()  # a download's open file (not response.close(): see ClinicApiView)
+        return HttpResponse(self.UNAVAILABLE, status=503, content_type="text/plain; charset=utf-8")
 
 
 class MinimumSizeGZipMiddleware(GZipMiddleware):

@@ -171,3 +171,75 @@ class MirrorPatientDeleted(migrations.operations.base.Operation):
         else:
             for name in (mirror, f"{take}_insert", f"{take}_update"):
                 schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+
+class AppendOnly(migrations.operations.base.Operation):
+    """Refuse, in the database, every UPDATE and DELETE of `table`'s rows: an audit trail is
+    append-only whatever writes to it (the application, a script, raw SQL).
+
+    The one exception is retention (keneyapp/core/management/commands/audit_retention.py): in its
+    transaction it sets `setting` to a cutoff time (`SET LOCAL`, gone at commit or rollback), and
+    the trigger then lets a DELETE remove the rows whose `column` is older than that cutoff, and
+    nothing else. PostgreSQL: a row-level BEFORE trigger raising `insufficient_privilege`. SQLite
+    (development and the embedded defaults) refuses UPDATE only: it has no transaction-local
+    setting to grant the exception with, and the test harness empties tables with DELETE there.
+    TRUNCATE is DDL-level and fires no row trigger: the application never truncates; an operator
+    who must forbid it revokes TRUNCATE from the application's role.
+    """
+
+    reversible = True
+    reduces_to_sql = True
+
+    def __init__(self, *, table: str, column: str, setting: str):
+        for name in (table, column, *setting.split(".")):
+            if not name.replace("_", "").isalnum() or not name.isascii():
+                raise ValueError(f"not an identifier: {name!r}")  # interpolated into DDL
+        self.table, self.column, self.setting = table, column, setting
+
+    def deconstruct(self):
+        kwargs = {"table": self.table, "column": self.column, "setting": self.setting}
+        return self.__class__.__name__, [], kwargs
+
+    def state_forwards(self, app_label, state):
+        pass  # triggers are invisible to Django's model state
+
+    def describe(self):
+        return f"Make {self.table} append-only (retention deletes through {self.setting})"
+
+    @property
+    def _name(self) -> str:
+        return f"append_only_{self.table}"
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        name, table, column, setting = self._name, self.table, self.column, self.setting
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(
+                f"""CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+                DECLARE
+                    cutoff text := current_setting('{setting}', true);
+                BEGIN
+                    IF TG_OP = 'DELETE' AND coalesce(cutoff, '') <> ''
+                       AND OLD.{column} < cutoff::timestamptz THEN
+                        RETURN OLD;
+                    END IF;
+                    RAISE EXCEPTION '{table} is append-only: % refused', TG_OP
+                        USING ERRCODE = 'insufficient_privilege';
+                END $$""",
+                None,  # no parameters: the body's "%" is PL/pgSQL's, not a placeholder
+            )
+            schema_editor.execute(
+                f"CREATE TRIGGER {name} BEFORE UPDATE OR DELETE ON {table} "
+                f"FOR EACH ROW EXECUTE FUNCTION {name}()"
+            )
+        else:
+            schema_editor.execute(
+                f"CREATE TRIGGER {name} BEFORE UPDATE ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: UPDATE refused'); END"
+            )
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {self._name} ON {self.table}")
+            schema_editor.execute(f"DROP FUNCTION IF EXISTS {self._name}()")
+        else:
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {self._name}")

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from django.db import OperationalError, models, transaction
 
+from keneyapp.core import audit
 from keneyapp.core.errors import WRITE_CONFLICT, ConflictError, is_contention
 
 ModelT = TypeVar("ModelT", bound=models.Model)
@@ -28,6 +29,8 @@ def apply_changes(*, instance: models.Model, fields: Iterable[str], data: Mappin
         if name in data and getattr(instance, name) != data[name]:
             setattr(instance, name, data[name])
             changed.append(name)
+    if changed:
+        audit.note_changed(instance, changed)  # the door's change event names them (never values)
     return changed
 
 

@@ -33,10 +33,12 @@ import time
 from typing import Any
 
 import redis.exceptions
-from celery import Task, current_app  # type: ignore[import-untyped]
+from celery import Task, current_app, shared_task  # type: ignore[import-untyped]
 from django.db import transaction
 from django_scopes import scope
 from kombu.exceptions import OperationalError
+
+from keneyapp.core import audit
 
 logger = logging.getLogger("keneyapp.tasks")
 
@@ -110,7 +112,10 @@ class ClinicTask(ProjectTask):
         return super().apply_async(args, kwargs, **options)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        with scope(tenant=self._clinic_id(kwargs)):
+        clinic_id = self._clinic_id(kwargs)
+        # The task door of the audit trail: what the body records (audit.record) is stored in one
+        # INSERT when it ends (keneyapp.core.audit.audited).
+        with scope(tenant=clinic_id), audit.audited(audit.Door.TASK, route=self.name, tenant_id=clinic_id):
             return super().__call__(*args, **kwargs)
 
     def _clinic_id(self, kwargs: dict | None) -> int:
@@ -129,3 +134,13 @@ def queue_task(name: str, **kwargs: Any) -> None:
         # the system checks.)
         current_app.autodiscover_tasks(force=True)
     tasks[name].apply_async(kwargs=kwargs)
+
+
+@shared_task(name="core.flag_unusual_access")
+def flag_unusual_access() -> int:
+    """Beat, hourly (migration core/0002), low queue: flag users whose accesses look unusual. A
+    fan-out over clinics: it lists the clinics, then reads each clinic's trail inside that
+    clinic's scope (keneyapp.core.audit_flags)."""
+    from keneyapp.core.audit_flags import flag_unusual_access as flag  # models: after Django's setup
+
+    return flag()

@@ -36,10 +36,11 @@ def test_a_patch_naming_the_current_values_writes_and_publishes_nothing(
     with (
         staff_events(clinic.pk) as heard,
         django_capture_on_commit_callbacks(execute=True),
-        # The appointment loaded for the request; the service's savepoint and its release; the
-        # row locked and reloaded; the working hours (the answer's outside_working_hours). The
-        # provider named is the current one: not looked up again.
-        django_assert_num_queries(5) as queries,
+        # The request's savepoint (its transaction, in the test's) around: the appointment loaded
+        # for the request; the service's savepoint and its release; the row locked and reloaded;
+        # the working hours (the answer's outside_working_hours); the audit trail's one INSERT.
+        # The provider named is the current one: not looked up again.
+        django_assert_num_queries(8) as queries,
     ):
         response = client.patch(f"/api/v1/appointments/{appointment.pk}", body, format="json")
 

@@ -29,6 +29,7 @@ REMINDERS = "appointments.send_appointment_reminders"
 # is added here on purpose.
 CROSS_CLINIC_TASKS = {
     "appointments.send_appointment_reminders",
+    "core.flag_unusual_access",
     "dashboard.warm_dashboard_cache",
     "documents.cleanup_old_files",
     "documents.sweep_stale_reports",

@@ -27,8 +27,9 @@ def test_a_patch_changing_nothing_writes_nothing(client, patient, body, bumped, 
     with scopes_disabled():
         before = Patient.objects.get(pk=patient.pk).updated_at
 
-    # The patient loaded for the request; the service's transaction (a savepoint in the test's).
-    with django_assert_num_queries(3) as queries:
+    # The request's transaction (a savepoint in the test's) around: the patient loaded; the
+    # service's savepoint and its release; the audit trail's one INSERT.
+    with django_assert_num_queries(6) as queries:
         response = client.patch(detail_url(patient), body, format="json")
 
     assert response.status_code == 200
@@ -40,8 +41,9 @@ def test_a_patch_changing_nothing_writes_nothing(client, patient, body, bumped, 
 
 
 def test_a_patch_writes_only_the_changed_columns(client, patient, bumped, django_assert_num_queries):
-    # The load; the service's savepoint, the save's savepoint around the UPDATE, their releases.
-    with django_assert_num_queries(6) as queries:
+    # The request's savepoint around: the load; the service's savepoint, the save's savepoint
+    # around the UPDATE, their releases; the audit trail's one INSERT.
+    with django_assert_num_queries(9) as queries:
         response = client.patch(
             detail_url(patient), {"first_name": "Awa", "last_name": "Sall"}, format="json"
         )

@@ -1,0 +1,1 @@
+from tests.documents.conftest import local_storage  # noqa: F401 (the documents tests' fixture)
