@@ -49,6 +49,19 @@ _current: ContextVar[AuditTrail | None] = ContextVar("keneyapp_audit_trail", def
 class AuditUnavailable(Exception):
     """The trail could not be stored: the door must not answer with the data."""
 
+    def as_service_unavailable(self):
+        """The door's 503: the database's own (`database_unavailable`) when an outage of it is why
+        the trail could not be stored, so a client sees the same answer from every request of the
+        outage; `audit_unavailable` otherwise."""
+        from keneyapp.core.errors import ServiceUnavailable, as_service_unavailable
+
+        return as_service_unavailable(self.__cause__) or ServiceUnavailable(
+            AUDIT_UNAVAILABLE, code="audit_unavailable"
+        )
+
+
+AUDIT_UNAVAILABLE = "The access could not be recorded; nothing was shown or changed. Try again."
+
 
 def enabled() -> bool:
     return bool(getattr(settings, "AUDIT_TRAIL", True))

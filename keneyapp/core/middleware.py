@@ -13,6 +13,7 @@ from django.utils.cache import add_never_cache_headers
 from django_scopes.state import state as scope_state
 
 from keneyapp.core import audit
+from keneyapp.core.errors import service_unavailable_response
 from keneyapp.core.network import client_address
 from keneyapp.core.scoping import UnscopedQuery, log_unscoped_query, scope, scopes_disabled
 
@@ -108,8 +109,6 @@ class AdminAuditMiddleware:
     downloads, refusals) is stored here in one INSERT before the page leaves. A trail that cannot
     be stored is a 503 page instead of the data."""
 
-    UNAVAILABLE = "The access could not be recorded; nothing was shown or changed. Try again."
-
     def __init__(self, get_response):
         self.get_response = get_response
 
@@ -125,8 +124,8 @@ class AdminAuditMiddleware:
                 self._audit_autocomplete(request, response)
             try:
                 trail.flush()
-            except audit.AuditUnavailable:
-                return self._unavailable(response)
+            except audit.AuditUnavailable as refused:
+                return self._unavailable(request, refused, response)
             return response
 
     def process_view(self, request, view_func, view_args, view_kwargs):
@@ -160,16 +159,15 @@ class AdminAuditMiddleware:
 
     def process_exception(self, request, exception):
         if isinstance(exception, audit.AuditUnavailable):
-            return self._unavailable()
+            return self._unavailable(request, exception)
         return None
 
-    def _unavailable(self, response=None):
-        from django.http import HttpResponse
-
+    def _unavailable(self, request, refused: audit.AuditUnavailable, response=None):
         stream = getattr(response, "file_to_stream", None)
         if stream is not None:
             stream.close()  # a download's open file (not response.close(): see ClinicApiView)
-        return HttpResponse(self.UNAVAILABLE, status=503, content_type="text/plain; charset=utf-8")
+        # The project's one 503 (keneyapp.core.errors): the outage page and its Retry-After.
+        return service_unavailable_response(request, refused.as_service_unavailable())
 
 
 class MinimumSizeGZipMiddleware(GZipMiddleware):

@@ -21,11 +21,9 @@ from django.http import Http404
 from django_scopes import scope
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
-from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from keneyapp.core import audit
-from keneyapp.core.errors import error_body
 from keneyapp.core.network import client_address
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -41,7 +39,6 @@ DEFAULT_ACTIONS = {
     (True, "PATCH"): audit.Action.CHANGE,
     (True, "DELETE"): audit.Action.DELETE,
 }
-AUDIT_UNAVAILABLE = "The access could not be recorded; nothing was shown or changed. Try again."
 
 
 def dig(value: Any, path: str) -> Any:
@@ -160,8 +157,8 @@ class ClinicApiView(APIView):
                     response = self._dispatch_in_scope(request, *args, **kwargs)
                     if not transaction.get_rollback():
                         trail.flush()
-            except audit.AuditUnavailable:
-                return self._unavailable(request, response)
+            except audit.AuditUnavailable as refused:
+                return self._unavailable(request, refused, response)
             # A refused or failed write rolled back: its records (the refusal) are stored after.
             return self._flushed(request, response)
 
@@ -246,16 +243,18 @@ class ClinicApiView(APIView):
         trail = self._audit_trail
         try:
             trail.flush()
-        except audit.AuditUnavailable:
-            return self._unavailable(request, response)
+        except audit.AuditUnavailable as refused:
+            return self._unavailable(request, refused, response)
         return response
 
-    def _unavailable(self, request, response=None):
+    def _unavailable(self, request, refused: audit.AuditUnavailable, response=None):
         stream = getattr(response, "file_to_stream", None)
         if stream is not None:
             # A download's open file. Not response.close(): that sends request_finished, which
             # would close the request's database connection under it.
             stream.close()
-        unavailable = Response(error_body(503, "audit_unavailable", AUDIT_UNAVAILABLE), status=503)
+        # The project's one 503 (keneyapp.core.errors.ServiceUnavailable): the error shape, the
+        # Retry-After every outage answer carries, and the one log line.
+        unavailable = self.handle_exception(refused.as_service_unavailable())
         self._audit_answered = True
         return self.finalize_response(request, unavailable)

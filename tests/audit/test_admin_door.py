@@ -116,6 +116,7 @@ def audit_down(monkeypatch):
 def test_an_admin_page_whose_trail_cannot_be_stored_is_a_503(browser, doctor, patient, audit_down):
     response = browser(doctor).get(change_url(patient))
     assert response.status_code == 503
+    assert response["Retry-After"].isdigit()  # the outage page of every 503
     assert "Secret" not in response.content.decode()
 
 

@@ -190,6 +190,7 @@ def audit_down(monkeypatch):
 def test_a_read_whose_trail_cannot_be_stored_is_a_503_without_the_data(api, doctor, patient, audit_down):
     response = api(doctor).get(f"/api/v1/patients/{patient.pk}")
     assert_error(response, 503, code="audit_unavailable")
+    assert response["Retry-After"].isdigit()  # as every 503 of the project says when to retry
     assert "Secret" not in response.content.decode()
     response = api(doctor).get("/api/v1/patients")
     assert_error(response, 503, code="audit_unavailable")
