@@ -34,16 +34,20 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 
+_PORTS_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def database_address() -> tuple[str, int]:
-    """Where the test database listens (what a CuttableProxy forwards to)."""
-    db = connection.settings_dict
-    return db.get("HOST") or "127.0.0.1", int(db.get("PORT") or 5432)
+    """A port nothing listens on, never one handed out before in this run: the kernel may give
+    back a port just released, and two servers started one after the other were given the same
+    one (the second then exited with "address already in use")."""
+    while True:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        if port not in _PORTS_HANDED_OUT:
+            _PORTS_HANDED_OUT.add(port)
+            return port
 
 
 def current_database_url(*, port: int | None = None) -> str:
