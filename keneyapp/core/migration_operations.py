@@ -2,6 +2,14 @@
 from django.db import migrations
 
 
+def check_identifiers(*names: str) -> None:
+    """Refuse anything but an ASCII identifier: the operations below interpolate these names into
+    DDL, which takes no parameters."""
+    for name in names:
+        if not name.replace("_", "").isalnum() or not name.isascii():
+            raise ValueError(f"not an identifier: {name!r}")
+
+
 class RunSQLOnPostgreSQL(migrations.RunSQL):
     """Raw SQL for a PostgreSQL-only feature (an extension, an exclusion constraint, a trigram
     index); a no-op on SQLite, where the code keeps the same behaviour another way."""
@@ -29,9 +37,7 @@ class KeepClinicWhileReferenced(migrations.operations.base.Operation):
     reduces_to_sql = True
 
     def __init__(self, *, table: str, referrer: str, column: str):
-        for name in (table, referrer, column):
-            if not name.replace("_", "").isalnum() or not name.isascii():
-                raise ValueError(f"not an identifier: {name!r}")  # interpolated into DDL
+        check_identifiers(table, referrer, column)
         self.table, self.referrer, self.column = table, referrer, column
 
     def deconstruct(self):
@@ -102,9 +108,7 @@ class MirrorPatientDeleted(migrations.operations.base.Operation):
     PATIENTS = "patients_patient"
 
     def __init__(self, *, table: str, column: str = "patient_id"):
-        for name in (table, column):
-            if not name.replace("_", "").isalnum() or not name.isascii():
-                raise ValueError(f"not an identifier: {name!r}")  # interpolated into DDL
+        check_identifiers(table, column)
         self.table, self.column = table, column
 
     def deconstruct(self):
@@ -191,9 +195,7 @@ class AppendOnly(migrations.operations.base.Operation):
     reduces_to_sql = True
 
     def __init__(self, *, table: str, column: str, setting: str):
-        for name in (table, column, *setting.split(".")):
-            if not name.replace("_", "").isalnum() or not name.isascii():
-                raise ValueError(f"not an identifier: {name!r}")  # interpolated into DDL
+        check_identifiers(table, column, *setting.split("."))
         self.table, self.column, self.setting = table, column, setting
 
     def deconstruct(self):
