@@ -50,6 +50,12 @@ def free_port() -> int:
             return port
 
 
+def database_address() -> tuple[str, int]:
+    """Where the test database listens (what a CuttableProxy forwards to)."""
+    db = connection.settings_dict
+    return db.get("HOST") or "127.0.0.1", int(db.get("PORT") or 5432)
+
+
 def current_database_url(*, port: int | None = None) -> str:
     """The URL of the database this test runs on (pytest-django's test_<name>), for a subprocess;
     `port`: through a proxy on 127.0.0.1 at that port instead (CuttableProxy)."""

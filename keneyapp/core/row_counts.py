@@ -160,3 +160,17 @@ class CountRowsPerTenant(migrations.operations.base.Operation):
             # counter row pointing at a clinic deleted in the same transaction.
             f"CREATE TRIGGER {self._name}_delete AFTER DELETE ON {self.table} BEGIN {lower('OLD')} END",
         ]
+
+
+class StopCountingRows(CountRowsPerTenant):
+    """Remove a counter CountRowsPerTenant installed (its triggers and its rows): a counter no read
+    uses any more still costs every write of its table. Reversed, it installs it again."""
+
+    def describe(self):
+        return f"Stop counting rows of {self.table} as {self.counter!r}"
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        super().database_forwards(app_label, schema_editor, from_state, to_state)

@@ -340,7 +340,6 @@ def test_a_database_restart_under_load_answers_503_recovers_by_itself_and_writes
         assert len(mrns) == len(set(mrns)) and all(mrns)
         counts = dict(TenantRowCount.objects.filter(tenant=clinic).values_list("counter", "total"))
         assert counts["patients.active"] == Patient.objects.filter(tenant=clinic, is_deleted=False).count()
-        assert counts["appointments.all"] == Appointment.objects.filter(tenant=clinic).count()
         assert (
             counts["appointments.active"]
             == Appointment.objects.filter(tenant=clinic, patient_deleted=False).count()
