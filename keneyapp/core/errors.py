@@ -91,7 +91,7 @@ def as_service_unavailable(exc: BaseException | None) -> ServiceUnavailable | No
     return None
 
 
-def _log_unavailable(request, unavailable: ServiceUnavailable) -> None:
+def log_unavailable(request, unavailable: ServiceUnavailable) -> None:
     # One line, without the traceback: an outage makes many. The cause is psycopg's or botocore's
     # message about the connection (no query parameters, no document content).
     cause = unavailable.__cause__ or unavailable
@@ -152,7 +152,7 @@ def api_exception_handler(exc, context):
         exc = ConflictError(WRITE_CONFLICT, code="write_conflict")
     unavailable = as_service_unavailable(exc)
     if unavailable is not None:
-        _log_unavailable(context.get("request"), unavailable)
+        log_unavailable(context.get("request"), unavailable)
         exc = unavailable
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
@@ -227,7 +227,7 @@ def json_server_error(request):
     # thread without it, and tests/faults/test_database_restart.py would see the admin's 500.
     unavailable = as_service_unavailable(sys.exc_info()[1])
     if unavailable is not None:
-        _log_unavailable(request, unavailable)
+        log_unavailable(request, unavailable)
         return service_unavailable_response(request, unavailable)
     if _is_api_request(request):
         return JsonResponse(error_body(500, "server_error", "Internal server error."), status=500)

@@ -13,7 +13,7 @@ from django.utils.cache import add_never_cache_headers
 from django_scopes.state import state as scope_state
 
 from keneyapp.core import audit
-from keneyapp.core.errors import service_unavailable_response
+from keneyapp.core.errors import log_unavailable, service_unavailable_response
 from keneyapp.core.network import client_address
 from keneyapp.core.scoping import UnscopedQuery, log_unscoped_query, scope, scopes_disabled
 
@@ -167,7 +167,9 @@ class AdminAuditMiddleware:
         if stream is not None:
             stream.close()  # a download's open file (not response.close(): see ClinicApiView)
         # The project's one 503 (keneyapp.core.errors): the outage page and its Retry-After.
-        return service_unavailable_response(request, refused.as_service_unavailable())
+        unavailable = refused.as_service_unavailable()
+        log_unavailable(request, unavailable)  # as every 503 of the project
+        return service_unavailable_response(request, unavailable)
 
 
 class MinimumSizeGZipMiddleware(GZipMiddleware):
