@@ -24,6 +24,9 @@ export SECRET_KEY=$(.venv/bin/python -c 'import secrets; print(secrets.token_url
 export DEBUG=0 ALLOWED_HOSTS=127.0.0.1,localhost STATIC_ROOT="$workdir/static" DOCUMENTS_ROOT="$workdir/documents"
 export WEB_BIND="127.0.0.1:$PORT" WEB_WORKERS=1 WEB_THREADS=4 LOG_LEVEL=WARNING
 
+# The run's Redis database starts empty, as its PostgreSQL one does: a previous run's login
+# lockouts (the fuzzed logins fail on purpose) and cached users would otherwise refuse this one's.
+.venv/bin/python -c 'import os, redis; redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()'
 .venv/bin/python manage.py migrate --noinput --verbosity 0
 .venv/bin/python manage.py seed_demo --force --patients 30 --other-patients 5 --appointments 20 --other-appointments 5 >/dev/null
 
