@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.crypto import salted_hmac
 
+from keneyapp.accounts.names import user_name
 from keneyapp.accounts.roles import Role, role_can
 
 
@@ -92,9 +93,14 @@ class User(AbstractUser):
         ]
         indexes = [models.Index(fields=["tenant", "role"], name="user_tenant_role_idx")]
 
+    def __str__(self) -> str:
+        # Choice labels, list columns and the admin's autocomplete show people by name.
+        return self.display_name
+
     @property
     def display_name(self) -> str:
-        return self.get_full_name() or self.username
+        """The name on screens, e.g. "Dr Awa Ndiaye" (keneyapp/accounts/names.py)."""
+        return user_name(self)
 
     def role_allows(self, action: str) -> bool:
         """Whether this member of staff's role may do `action` ("<resource>.<verb>", a row of
