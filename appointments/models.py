@@ -62,6 +62,8 @@ class Appointment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # When the patient was checked in at the front desk (the move to checked_in, by the service).
+    arrived_at = models.DateTimeField(null=True, blank=True, editable=False)
     cancellation_reason = models.CharField(max_length=255, blank=True)
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
     # A reminder being sent is claimed first (appointments/reminders.py): for REMINDER_CLAIM_SECONDS

@@ -252,6 +252,9 @@ def appointment_update(
     elif changes.get("status", appointment.status) != appointment.status:
         appointment.status = changes["status"]
         changed.append("status")
+        if appointment.status == AppointmentStatus.CHECKED_IN:
+            appointment.arrived_at = timezone.now()  # the front desk's "arrived at"
+            changed.append("arrived_at")
     if changed:
         _save_holding_time(appointment, zone, update_fields=update_fields_for(appointment, changed))
         clinic_data_changed.send(sender=Appointment, tenant_id=appointment.tenant_id)
