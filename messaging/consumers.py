@@ -101,7 +101,8 @@ def _in_clinic_scope(tenant_id: int, func, args):
 def _authenticate(token: str):
     """(user, claims) for a valid access token of active clinic staff; None otherwise."""
     try:
-        claims = tokens.read_access_token(token)
+        # An access token, or an admin page's socket ticket (keneyapp/accounts/tokens.py).
+        claims = tokens.read_access_token(token, types=tokens.WEBSOCKET_TYPES)
     except tokens.InvalidToken:
         return None
     user = _user_for(claims)

@@ -13,6 +13,11 @@ from django.utils.crypto import salted_hmac
 
 ALGORITHM = "HS256"
 ACCESS_TOKEN_TYPE = "access"  # noqa: S105 (a claim value)
+# A socket ticket: an admin page's way onto /ws/notifications/ (docs/security.md, "Socket tickets").
+# The websocket accepts it as it accepts an access token; the API refuses it (its type is not
+# "access"), so the ticket a page embeds opens no API door.
+SOCKET_TICKET_TYPE = "socket"
+WEBSOCKET_TYPES = (ACCESS_TOKEN_TYPE, SOCKET_TICKET_TYPE)
 TOKEN_KEY_SALT = "keneyapp.accounts.tokens"  # noqa: S105 (a salt, not a secret)
 
 
@@ -50,20 +55,31 @@ def _verification_keys() -> list[bytes]:
 
 
 def issue_access_token(*, user, family: uuid.UUID | None = None) -> str:
+    return _issue(user=user, family=family, token_type=ACCESS_TOKEN_TYPE)
+
+
+def issue_socket_ticket(*, user) -> str:
+    """A ticket for the websocket only, for a page of a signed-in admin session: the same claims
+    and lifetime as an access token (it ends with the user's credentials, as one does), another type."""
+    return _issue(user=user, family=None, token_type=SOCKET_TICKET_TYPE)
+
+
+def _issue(*, user, family: uuid.UUID | None, token_type: str) -> str:
     now = int(time.time())
     payload = {
         "sub": str(user.pk),
         "tid": user.tenant_id,
         "fp": user.credentials_fingerprint(),
         "fam": family.hex if family is not None else None,
-        "typ": ACCESS_TOKEN_TYPE,
+        "typ": token_type,
         "iat": now,
         "exp": now + settings.ACCESS_TOKEN_TTL_SECONDS,
     }
     return jwt.encode(payload, _signing_key(), algorithm=ALGORITHM)
 
 
-def read_access_token(token: str) -> AccessClaims:
+def read_access_token(token: str, *, types: tuple[str, ...] = (ACCESS_TOKEN_TYPE,)) -> AccessClaims:
+    """The claims of a valid token of one of `types` (by default an access token only)."""
     payload = None
     for key in _verification_keys():
         try:
@@ -80,7 +96,7 @@ def read_access_token(token: str) -> AccessClaims:
             raise InvalidToken(str(exc)) from None
     if payload is None:
         raise InvalidToken(str(failure))
-    if payload.get("typ") != ACCESS_TOKEN_TYPE:
+    if payload.get("typ") not in types:
         raise InvalidToken("not an access token")
     try:
         return AccessClaims(
