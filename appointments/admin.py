@@ -1,6 +1,8 @@
 from django.contrib import admin, messages
 
 from appointments import services
+from appointments.admin_calendar import CalendarAdminMixin
+from appointments.admin_today import TodayAdminMixin
 from appointments.models import Appointment, AppointmentStatus, TimeOff, WorkingHours
 from keneyapp.core.admin import ClinicRelatedFieldListFilter, TenantScopedAdmin
 from keneyapp.core.admin_services import ServiceAdminMixin, ServiceModelForm
@@ -72,7 +74,7 @@ class AppointmentAdminForm(ServiceModelForm):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(ServiceAdminMixin, TenantScopedAdmin):
+class AppointmentAdmin(TodayAdminMixin, CalendarAdminMixin, ServiceAdminMixin, TenantScopedAdmin):
     role_resource = "appointments"
     audit_patient = "patient_id"
     form = AppointmentAdminForm
