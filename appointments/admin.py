@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from appointments import services
+from appointments import admin_booking, services
 from appointments.admin_calendar import CalendarAdminMixin
 from appointments.admin_today import TodayAdminMixin
 from appointments.models import Appointment, AppointmentStatus, TimeOff, WorkingHours
@@ -50,7 +50,15 @@ class AppointmentAdminForm(ServiceModelForm):
                 changes=self._changes(),
                 zone=clinic_zone(self.instance.tenant),
             )
-        return self.booking.appointment
+        appointment = self.booking.appointment
+        # Soft warnings, shown once saved (admin_booking): a new booking, or a new time or provider.
+        moved = {"appointment_date", "duration_minutes", "provider"} & set(self.changed_data)
+        self.warnings = (
+            admin_booking.warning_messages(appointment, clinic_zone(appointment.tenant))
+            if self.instance.pk is None or moved
+            else []
+        )
+        return appointment
 
     def _changes(self) -> dict:
         """The fields changed, as the service names them."""
@@ -66,11 +74,18 @@ class AppointmentAdminForm(ServiceModelForm):
         return changes
 
     def conflict_message(self, error: ConflictError) -> str:
-        clash = error.extra.get("conflicting_appointment")
-        if clash is None:
+        provider = self.cleaned_data.get("provider") or getattr(self.instance, "provider", None)
+        if provider is None:
             return error.detail
-        # Staff find the clash by its number and its time (the clinic's, as the admin shows times).
-        return f"{error.detail} (appointment {clash['id']}, {clash['appointment_date']:%Y-%m-%d %H:%M})"
+        tenant = self.instance.tenant if self.instance.pk else self.cleaned_data["tenant"]
+        return admin_booking.double_booking_message(
+            error,
+            tenant=tenant,
+            provider=provider,
+            starts_at=self.cleaned_data["appointment_date"],
+            minutes=self.cleaned_data["duration_minutes"],
+            zone=clinic_zone(tenant),
+        )
 
 
 @admin.register(Appointment)
@@ -105,8 +120,8 @@ class AppointmentAdmin(TodayAdminMixin, CalendarAdminMixin, ServiceAdminMixin, T
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        if form.booking.outside_working_hours:
-            messages.warning(request, "This appointment is outside the provider's working hours.")
+        for warning in form.warnings:
+            messages.warning(request, warning)
 
 
 class WorkingHoursAdminForm(ServiceModelForm):

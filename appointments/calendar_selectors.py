@@ -6,7 +6,7 @@ Every read is a fixed number of queries whatever the number of appointments.
 """
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
@@ -146,3 +146,49 @@ def appointment_for_desk(*, tenant: Tenant | int, appointment_id: int) -> Appoin
 def clinic_today(zone: ZoneInfo) -> date:
     """The clinic's date now, in its time zone (not the server's)."""
     return timezone.now().astimezone(zone).date()
+
+
+def booking_warnings(
+    *, tenant: Tenant | int, provider_id: int | None, starts_at: datetime, ends_at: datetime, zone: ZoneInfo
+) -> list[str]:
+    """What a booking form warns of without refusing: a start in the past, a time outside the
+    provider's working hours, or during their time off (codes: past, outside_hours, time_off)."""
+    found = []
+    if starts_at < timezone.now():
+        found.append("past")
+    if provider_id is None:
+        return found
+    local_start, local_end = starts_at.astimezone(zone), ends_at.astimezone(zone)
+    working = selectors.provider_working_intervals(
+        tenant=tenant,
+        provider_id=provider_id,
+        date_from=local_start.date(),
+        date_to=local_end.date(),
+        zone=zone,
+    )
+    if not availability.is_within(working, starts_at, ends_at):
+        found.append("outside_hours")
+    if TimeOff.objects.filter(
+        tenant=tenant, provider_id=provider_id, starts_at__lt=ends_at, ends_at__gt=starts_at
+    ).exists():
+        found.append("time_off")
+    return found
+
+
+def next_free_slot(
+    *, tenant: Tenant, provider_id: int, after: datetime, minutes: int, zone: ZoneInfo, days: int = 14
+) -> availability.Interval | None:
+    """The provider's first free slot of `minutes` starting at or after `after`, within `days`
+    clinic dates: the availability API's computation (selectors.provider_availability)."""
+    first = after.astimezone(zone).date()
+    for slot in selectors.provider_availability(
+        tenant=tenant,
+        provider_id=provider_id,
+        date_from=first,
+        date_to=first + timedelta(days=days - 1),
+        duration=timedelta(minutes=minutes),
+        zone=zone,
+    ):
+        if slot.start >= after:
+            return slot
+    return None
