@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from keneyapp.accounts import admin_mfa
 from keneyapp.accounts.login_throttle import ThrottledAdminAuthenticationForm
-from keneyapp.core import errors, health
+from keneyapp.core import admin_autocomplete, errors, health
 
 # The admin's login counts failures on the API login's counters: one lockout for both doors.
 admin.site.login_form = ThrottledAdminAuthenticationForm
@@ -32,6 +32,8 @@ urlpatterns = [
     path("admin/login/", admin_mfa.staff_login, name="admin-login"),
     path("admin/login/code/", admin_mfa.code_step, name="admin-mfa-code"),
     path("admin/mfa/enrol/", admin_mfa.enrol, name="admin-mfa-enrol"),
+    # Before admin.site.urls: the same view, whose results say which patient is which.
+    path("admin/autocomplete/", admin_autocomplete.autocomplete, name="autocomplete"),
     path("admin/", admin.site.urls),
 ]
 

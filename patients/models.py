@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils.formats import date_format
 
 from keneyapp.core.scoping import ClinicScopedManager
 
@@ -91,6 +92,13 @@ class Patient(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    @property
+    def picker_label(self) -> str:
+        """The admin's patient picker (keneyapp/core/admin_autocomplete.py): name, record number,
+        date of birth and phone, so that namesakes can be told apart."""
+        parts = [self.full_name, self.mrn, date_format(self.date_of_birth, "SHORT_DATE_FORMAT")]
+        return " — ".join([*parts, self.phone_number] if self.phone_number else parts)
 
 
 class PatientNumberSequence(models.Model):

@@ -2,6 +2,7 @@
 patients and its doctors and nurses, to every staff role."""
 
 import pytest
+from django.utils.formats import date_format
 
 from keneyapp.accounts.roles import Role
 from tests.factories import PatientFactory, UserFactory
@@ -101,3 +102,37 @@ def test_receptionist_may_not_browse_staff_outside_autocomplete(browser, recepti
     response = browser(receptionist).get("/admin/accounts/user/")
 
     assert response.status_code == 403
+
+
+def test_patient_results_tell_namesakes_apart(browser, receptionist, clinic):
+    first = PatientFactory(
+        tenant=clinic, first_name="Awa", last_name="Ndiaye", mrn="A0000201", phone_number="+221 77 111 11 11"
+    )
+    second = PatientFactory(
+        tenant=clinic, first_name="Awa", last_name="Ndiaye", mrn="A0000202", phone_number=""
+    )
+    response = browser(receptionist).get(
+        AUTOCOMPLETE,
+        {"app_label": "appointments", "model_name": "appointment", "field_name": "patient", "term": "awa"},
+    )
+
+    labels = {int(item["id"]): item["text"] for item in response.json()["results"]}
+    born = [date_format(p.date_of_birth, "SHORT_DATE_FORMAT") for p in (first, second)]
+    assert labels[first.pk] == f"Awa Ndiaye — A0000201 — {born[0]} — +221 77 111 11 11"
+    assert labels[second.pk] == f"Awa Ndiaye — A0000202 — {born[1]}"
+
+
+def test_provider_results_are_named_with_the_doctors_title(browser, receptionist, doctor):
+    doctor.first_name, doctor.last_name = "Awa", "Ndiaye"
+    doctor.save(update_fields=["first_name", "last_name"])
+    response = browser(receptionist).get(
+        AUTOCOMPLETE,
+        {
+            "app_label": "appointments",
+            "model_name": "appointment",
+            "field_name": "provider",
+            "term": "ndiaye",
+        },
+    )
+
+    assert [item["text"] for item in response.json()["results"]] == ["Dr Awa Ndiaye"]
