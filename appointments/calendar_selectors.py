@@ -114,27 +114,33 @@ def clinic_day(*, tenant: Tenant, day: date, zone: ZoneInfo, provider_id: int | 
         starts_before=day_start(day + timedelta(days=1), zone),
         provider_id=provider_id,
     )
-    return [day_row(row, zone) for row in queryset.order_by("appointment_date", "id").values(*DAY_COLUMNS)]
+    names: dict[int | None, str] = {}
+    rows = queryset.order_by("appointment_date", "id").values(*DAY_COLUMNS)
+    return [day_row(row, zone, names) for row in rows]
 
 
-def day_row(row: dict, zone: ZoneInfo) -> dict:
-    """A row of DAY_COLUMNS with its times in the clinic's zone and its people named."""
+def day_row(row: dict, zone: ZoneInfo, names: dict[int | None, str] | None = None) -> dict:
+    """A row of DAY_COLUMNS with its times in the clinic's zone and its people named (`names`:
+    the providers named so far, so a day of 200 visits names each provider once)."""
     row = dict(row)
     for column in ("appointment_date", "ends_at", "arrived_at"):
         if row[column] is not None:
             row[column] = row[column].astimezone(zone)
     row["status_label"] = AppointmentStatus(row["status"]).label
     row["patient_name"] = f"{row['patient__first_name']} {row['patient__last_name']}"
-    row["provider_name"] = (
-        ""
-        if row["provider_id"] is None
-        else person_name(
-            first_name=row["provider__first_name"],
-            last_name=row["provider__last_name"],
-            username=row["provider__username"],
-            role=row["provider__role"],
+    names = {} if names is None else names
+    if row["provider_id"] not in names:
+        names[row["provider_id"]] = (
+            ""
+            if row["provider_id"] is None
+            else person_name(
+                first_name=row["provider__first_name"],
+                last_name=row["provider__last_name"],
+                username=row["provider__username"],
+                role=row["provider__role"],
+            )
         )
-    )
+    row["provider_name"] = names[row["provider_id"]]
     return row
 
 

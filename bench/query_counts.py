@@ -152,13 +152,14 @@ def count_queries() -> dict:
             "statuses": statuses,
             "ok": all(status == probe.expected_status for status in statuses),
         }
-    from bench import revocation_cost
+    from bench import revocation_cost, today_page
 
     return {
         "database": connection.settings_dict["NAME"],
         "sizes": list(SIZES),
         "endpoints": endpoints,
         "revocation": revocation_cost.measure(User.objects.get(username="testuser")),
+        "today_page": today_page.measure(tenant),
     }
 
 

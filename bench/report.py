@@ -6,7 +6,7 @@ A failing run says so in its first lines; its figures are never presented as a p
 import json
 from pathlib import Path
 
-from bench import revocation_cost
+from bench import revocation_cost, today_page
 
 STATUS_LABELS = {
     "aim": "✅ pass, aim met (p95 ≤ ⅒ target)",
@@ -214,6 +214,7 @@ def query_counts_section(results: dict) -> list[str]:
         "",
         *table(["Endpoint", *(f"{size:,} patients" for size in sizes), "Equal"], rows),
         *(["", *revocation_cost.markdown_rows(counts["revocation"])] if "revocation" in counts else []),
+        *(["", *today_page.markdown_rows(counts["today_page"])] if "today_page" in counts else []),
     ]
 
 
