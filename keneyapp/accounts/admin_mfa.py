@@ -27,6 +27,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
 from keneyapp.accounts import login_throttle, mfa
+from keneyapp.core import audit
 
 MFA_PENDING = "keneyapp_mfa_pending"
 MFA_VERIFIED = "keneyapp_mfa_verified"
@@ -97,7 +98,10 @@ def code_step(request):
             form.add_error(None, f"Too many failed logins; try again in {minutes} minutes.")
         else:
             try:
-                user = mfa.challenge_complete(mfa_token=pending["token"], code=form.cleaned_data["code"])
+                # A door for the recovery code's audit event (keneyapp/accounts/mfa_audit.py): nobody
+                # is signed in yet, so AdminAuditMiddleware opened none.
+                with audit.open_trail(audit.Door.ADMIN, address=address, route="admin-mfa-code"):
+                    user = mfa.challenge_complete(mfa_token=pending["token"], code=form.cleaned_data["code"])
             except mfa.MfaFailed as failed:
                 login_throttle.record_login_failure(failed.username, address)
                 if failed.reason == "token":
