@@ -90,6 +90,9 @@ class AuditTrail:
     # The request's HTTP method, when a request is the door: what an id refused in its body or query
     # string was to be used for (record_attempted_use).
     method: str = ""
+    # A platform superuser acts across clinics: their events go to the clinic of the row concerned
+    # (the `tenant_id` a recorder gives), whatever clinic their own account is attached to.
+    platform: bool = False
     # (the columns every event of one record() call shares, object_id, patient_id): see SHARED.
     events: list[tuple[tuple, int | None, int | None]] = field(default_factory=list)
     # (model label, pk) -> names of the fields a change changed (apply_changes tells us).
@@ -102,6 +105,7 @@ class AuditTrail:
         self.user_id = user.pk
         self.role = actor_role(user)
         self.tenant_id = getattr(user, "tenant_id", None)
+        self.platform = bool(getattr(user, "is_superuser", False))
 
     def record(
         self,
@@ -118,9 +122,11 @@ class AuditTrail:
     ) -> None:
         """Add an event (`patient_ids`: one per distinct patient shown, or one without a patient
         when none was). A list append: nothing is written until `flush`."""
+        if tenant_id is None or (self.tenant_id is not None and not self.platform):
+            tenant_id = self.tenant_id  # the caller's clinic: an attempt on another's is in ours
         shared = (
             timezone.now(),
-            self.tenant_id if self.tenant_id is not None else tenant_id,
+            tenant_id,
             self.user_id,
             self.role,
             self.door,
