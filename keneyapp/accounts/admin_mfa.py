@@ -118,6 +118,7 @@ def code_step(request):
     return render(request, "accounts/mfa_code.html", context)
 
 
+@sensitive_post_parameters("code")
 @csrf_protect
 @never_cache
 def enrol(request):
