@@ -196,7 +196,9 @@ def provider_resolve(*, tenant: Tenant | int, provider_id: int, field: str = "pr
     """The clinic's active doctor or nurse an id in a request names, or the 400 naming `field`
     (keneyapp/core/resolvers.py)."""
     provider = clinical_staff_get(tenant=tenant, user_id=provider_id)
-    return resolved(provider, field=field, unknown=UNKNOWN_PROVIDER)
+    return resolved(
+        provider, field=field, unknown=UNKNOWN_PROVIDER, model="accounts.user", object_id=provider_id
+    )
 
 
 def clinical_staff_weekly_hours(*, tenant: Tenant, provider_id: int) -> list[tuple] | None:
@@ -258,6 +260,8 @@ def provider_availability(
         clinical_staff_weekly_hours(tenant=tenant, provider_id=provider_id),
         field="provider_id",
         unknown=UNKNOWN_PROVIDER,
+        model="accounts.user",
+        object_id=provider_id,
     )
     working = availability.working_intervals(hours, date_from, date_to, zone)
     if not working:

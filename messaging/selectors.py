@@ -100,7 +100,13 @@ def message_resolve(
     """A message `user` sent or received that an id in a request names (the only such id is a
     reply's parent), or the 400 naming `field` (keneyapp/core/resolvers.py)."""
     message = message_get(tenant=tenant, user=user, message_id=message_id)
-    return resolved(message, field=field, unknown="No such message of yours to reply to.")
+    return resolved(
+        message,
+        field=field,
+        unknown="No such message of yours to reply to.",
+        model="messaging.message",
+        object_id=message_id,
+    )
 
 
 def message_as_api(message_id: int) -> dict:
@@ -123,7 +129,13 @@ def receiver_resolve(*, tenant: Tenant | int, receiver_id: int, field: str = "re
     """The clinic's active staff member an id in a request names, or the 400 naming `field`
     (keneyapp/core/resolvers.py)."""
     receiver = messaging_staff_get(tenant=tenant, user_id=receiver_id)
-    return resolved(receiver, field=field, unknown="No such staff member in this clinic.")
+    return resolved(
+        receiver,
+        field=field,
+        unknown="No such staff member in this clinic.",
+        model="accounts.user",
+        object_id=receiver_id,
+    )
 
 
 def _person(row: dict, prefix: str) -> dict | None:

@@ -107,7 +107,7 @@ def patient_resolve(
     (keneyapp/core/resolvers.py). `unknown` is for the document routes only, whose answer
     predates this one and stays byte-identical for their clients."""
     patient = patient_get(tenant=tenant, patient_id=patient_id)
-    return resolved(patient, field=field, unknown=unknown)
+    return resolved(patient, field=field, unknown=unknown, model="patients.patient", object_id=patient_id)
 
 
 def patient_as_dict(patient: Patient, fields: tuple[str, ...] = PATIENT_FIELDS) -> dict:

@@ -6,6 +6,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from keneyapp.accounts.models import Tenant, User
+from keneyapp.core import audit
 from keneyapp.core.services import apply_changes, retry_on_contention, update_fields_for
 from keneyapp.core.text import digits_only, fold_for_search
 from patients.cache import invalidate_patients
@@ -162,3 +163,24 @@ def patient_soft_delete(*, patient: Patient) -> None:
     patient.deleted_at = now
     # An UPDATE sends no post_save: invalidate the cached reads here.
     invalidate_patients(tenant_id=patient.tenant_id, patient_id=patient.pk)
+
+
+@transaction.atomic
+def patient_restore(*, tenant: Tenant | int, patient_id: int) -> Patient:
+    """Undo a soft delete: the patient is back in every read (the triggers put their appointments and
+    documents back in the lists and totals). Recorded as `restore` in the current door's trail.
+    ValidationError when the clinic has no such deleted patient, or an active patient now has
+    their email (the unique constraint among active patients)."""
+    patient = (
+        Patient.objects.select_for_update().filter(tenant=tenant, pk=patient_id, is_deleted=True).first()
+    )
+    if patient is None:
+        raise ValidationError({"patient_id": ["No such deleted patient in this clinic."]})
+    _check_unique(tenant=tenant, mrn=None, email=patient.email or None, exclude_id=patient.pk)
+    now = timezone.now()
+    Patient.objects.filter(pk=patient.pk).update(is_deleted=False, deleted_at=None, updated_at=now)
+    patient.is_deleted, patient.deleted_at, patient.updated_at = False, None, now
+    audit.record(audit.Action.RESTORE, Patient, object_id=patient.pk, patient_id=patient.pk)
+    # An UPDATE sends no post_save: invalidate the cached reads here, as the soft delete does.
+    invalidate_patients(tenant_id=patient.tenant_id, patient_id=patient.pk)
+    return patient

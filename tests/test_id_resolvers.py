@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django_scopes import scopes_disabled
 
 from keneyapp.accounts.roles import Role
+from tests.audit.helpers import trail
 from tests.documents.helpers import PDF, make_document
 from tests.factories import AppointmentFactory, MessageFactory, PatientFactory, UserFactory
 
@@ -31,6 +32,14 @@ LEGACY = {
     ("patient_id", "GET /documents"): {"code": "invalid", "message": "No such patient."},
 }
 MISSING_ID = 987_654_321
+# The row each field names, as the audit trail records a refused id (an attempt: keneyapp/core/
+# resolvers.py). A version is a number within a document already loaded: not an attempt on a row.
+ATTEMPTED_MODEL = {
+    "patient_id": "patients.patient",
+    "provider_id": "accounts.user",
+    "receiver_id": "accounts.user",
+    "parent_id": "messaging.message",
+}
 
 # Ids that name no row the caller (our doctor) may use, per field: name -> make(caller, other clinic).
 BAD_IDS: dict[str, dict[str, Callable]] = {
@@ -220,3 +229,31 @@ def test_an_id_naming_no_row_of_ours_is_the_one_400_of_its_field(
         "detail": "Invalid input.",
         "fields": {field: [LEGACY.get((field, route), {"code": "invalid", "message": UNKNOWN[field]})]},
     }
+
+
+@pytest.mark.parametrize(
+    ("field", "route", "index", "kind"), [case for case in CASES if case[0] in ATTEMPTED_MODEL]
+)
+def test_a_refused_id_is_recorded_as_an_attempt_in_the_callers_trail(
+    api, doctor, other_clinic, field, route, index, kind
+):
+    """Probing ids through bodies and query strings is in the clinic's trail, as through URLs: the
+    row named, the field, outcome attempted, the caller and their clinic (never the other's)."""
+    with scopes_disabled():
+        bad = BAD_IDS[field][kind](doctor, other_clinic)
+        method, url, data, body_format = ROUTES[field][index][1](doctor, bad)
+    client = api(doctor)
+
+    if body_format is None:
+        response = client.get(url, data)
+    else:
+        response = getattr(client, method)(url, data, format=body_format)
+
+    assert response.status_code == 400
+    attempts = [
+        (e.model, e.object_id, e.patient_id, e.fields, e.user_id, e.tenant_id, e.door)
+        for e in trail(outcome="attempted")
+    ]
+    model = ATTEMPTED_MODEL[field]
+    patient = bad if model == "patients.patient" else None
+    assert attempts == [(model, bad, patient, [field], doctor.pk, doctor.tenant_id, "api")], route

@@ -27,9 +27,13 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
 from keneyapp.accounts import login_throttle, mfa
+from keneyapp.core import audit
 
 MFA_PENDING = "keneyapp_mfa_pending"
 MFA_VERIFIED = "keneyapp_mfa_verified"
+# The id of the device this session started to enrol (mfa.enrolment_start): its key is shown to this
+# session only, and only this session can confirm it.
+MFA_ENROLLING = "keneyapp_mfa_enrolling"
 LOG_IN_AGAIN = "Your login took too long or too many codes were wrong. Please log in again."
 
 
@@ -94,7 +98,10 @@ def code_step(request):
             form.add_error(None, f"Too many failed logins; try again in {minutes} minutes.")
         else:
             try:
-                user = mfa.challenge_complete(mfa_token=pending["token"], code=form.cleaned_data["code"])
+                # A door for the recovery code's audit event (keneyapp/accounts/mfa_audit.py): nobody
+                # is signed in yet, so AdminAuditMiddleware opened none.
+                with audit.open_trail(audit.Door.ADMIN, address=address, route="admin-mfa-code"):
+                    user = mfa.challenge_complete(mfa_token=pending["token"], code=form.cleaned_data["code"])
             except mfa.MfaFailed as failed:
                 login_throttle.record_login_failure(failed.username, address)
                 if failed.reason == "token":
@@ -111,6 +118,7 @@ def code_step(request):
     return render(request, "accounts/mfa_code.html", context)
 
 
+@sensitive_post_parameters("code")
 @csrf_protect
 @never_cache
 def enrol(request):
@@ -121,11 +129,12 @@ def enrol(request):
         return HttpResponseRedirect(f"{reverse('admin:login')}?{REDIRECT_FIELD_NAME}={request.path}")
     if mfa.has_second_factor(user):
         return render(request, "accounts/mfa_enrolled.html", _admin_context(request, "Two-factor login"))
-    device = mfa.enrolment_device(user)
+    device = mfa.enrolment_device(user, request.session.get(MFA_ENROLLING))
     form = CodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        codes = mfa.enrolment_confirm(user=user, code=form.cleaned_data["code"])
+    if request.method == "POST" and form.is_valid() and device is not None:
+        codes = mfa.enrolment_confirm(user=user, device_id=device.pk, code=form.cleaned_data["code"])
         if codes is not None:
+            del request.session[MFA_ENROLLING]
             # Enrolling ended every other session and token of the user; this one stays, verified.
             update_session_auth_hash(request, user)
             request.session[MFA_VERIFIED] = True
@@ -134,6 +143,11 @@ def enrol(request):
         form.add_error(
             "code", "This code does not match: check the app shows KeneyApp, then try the next code."
         )
+    elif request.method == "POST" and device is None:
+        form.add_error("code", "This setup was replaced: scan the new QR code, then enter its code.")
+    if device is None:
+        device = mfa.enrolment_start(user)
+        request.session[MFA_ENROLLING] = device.pk
     context = {
         **_admin_context(request, "Set up two-factor login"),
         "form": form,

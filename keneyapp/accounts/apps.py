@@ -7,6 +7,6 @@ class AccountsConfig(AppConfig):
     verbose_name = "Clinics and staff"
 
     def ready(self) -> None:
-        # Imported for what they register: signal receivers (admin_sessions, revocation) and the
-        # schema's bearer scheme (schema).
-        from keneyapp.accounts import admin_sessions, revocation, schema  # noqa: F401
+        # Imported for what they register: signal receivers (admin_sessions, revocation, mfa_audit)
+        # and the schema's bearer scheme (schema).
+        from keneyapp.accounts import admin_sessions, mfa_audit, revocation, schema  # noqa: F401

@@ -180,24 +180,34 @@ def verify_second_factor(user: User, code: str) -> bool:
 # --- enrolment and reset --------------------------------------------------------------------------
 
 
-def enrolment_device(user: User) -> TOTPDevice:
-    """The device being enrolled (created on first call): unconfirmed, so it does not count at
-    login until a first code confirms it."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False, tolerance=1)
-    return device
+def enrolment_start(user: User) -> TOTPDevice:
+    """A new device to enrol, with a key of its own: unconfirmed, so it does not count at login until
+    a first code confirms it. Never an earlier one: a key shown to one session (perhaps someone
+    else's, who had the password) is never shown to another, so whoever enrols the key they see
+    is the only one who knows it. The caller keeps its id (the admin: in the session)."""
+    return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False, tolerance=1)
+
+
+def enrolment_device(user: User, device_id: object) -> TOTPDevice | None:
+    """The unconfirmed device `device_id` of `user` that this caller started, if it is still there."""
+    if not isinstance(device_id, int):
+        return None
+    return TOTPDevice.objects.filter(pk=device_id, user=user, confirmed=False).first()
 
 
 @sensitive_variables("code", "candidate")
-def enrolment_confirm(*, user: User, code: str) -> list[str] | None:
-    """Confirm the device being enrolled with its first code: returns the ten new recovery codes
-    (to show once), or None when the code is wrong. Ends the user's other sessions and tokens
-    (they were granted without this factor); the caller keeps its own session (update_session_auth_hash)."""
+def enrolment_confirm(*, user: User, device_id: object, code: str) -> list[str] | None:
+    """Confirm the device being enrolled (`device_id`, from enrolment_start for this caller) with its
+    first code: returns the ten new recovery codes (to show once), or None when the code is wrong
+    or the device is not the caller's pending one. Removes every other device of the user (other
+    sessions' unconfirmed keys included) and ends the user's other sessions and tokens (they were
+    granted without this factor); the caller keeps its own session (update_session_auth_hash)."""
     candidate = _normalized(code)
+    if not isinstance(device_id, int):
+        return None
     with transaction.atomic():
         device = (
-            TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).order_by("pk").first()
+            TOTPDevice.objects.select_for_update().filter(pk=device_id, user=user, confirmed=False).first()
         )
         if device is None or not TOTP_CODE.fullmatch(candidate) or not device.verify_token(candidate):
             return None

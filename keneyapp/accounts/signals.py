@@ -1,4 +1,4 @@
-"""Signals of accounts' security events, for an audit trail to record (none listens yet).
+"""Signals of accounts' security events, which keneyapp/accounts/mfa_audit.py records in the audit trail.
 
 Sent inside the transaction of the change they report, so a receiver that writes an audit row
 commits or rolls back with it. `sender` is the User model; `user` the staff member concerned.

@@ -89,11 +89,15 @@ class TenantScopedAdmin(admin.ModelAdmin):
         if self.audit_patient is not None and audit.current() is not None:
             # Evaluates the page's queryset once, here; the template iterates the same, cached rows.
             rows = list(changelist.result_list)
-            self._audit(
-                audit.Action.LIST,
-                patient_ids=[self._audit_patient_of(row) for row in rows],
-                params=[name for name in request.GET if name not in ("p", "o")],
-            )
+            params = [name for name in request.GET if name not in ("p", "o")]
+            # One event per patient shown, in the trail of the patient's clinic: a superuser's page
+            # may show several clinics' (clinic staff's rows are all their own clinic's).
+            by_clinic: dict[int | None, list] = {}
+            for row in rows:
+                clinic = getattr(row, f"{self.tenant_field}_id", None)
+                by_clinic.setdefault(clinic, []).append(self._audit_patient_of(row))
+            for clinic, patients in (by_clinic or {None: []}).items():
+                self._audit(audit.Action.LIST, patient_ids=patients, params=params, tenant_id=clinic)
         return changelist
 
     def get_object(self, request, object_id, from_field=None):

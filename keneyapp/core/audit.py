@@ -87,6 +87,12 @@ class AuditTrail:
     role: str = ""
     address: str = ""
     route: str = ""
+    # The request's HTTP method, when a request is the door: what an id refused in its body or query
+    # string was to be used for (record_attempted_use).
+    method: str = ""
+    # A platform superuser acts across clinics: their events go to the clinic of the row concerned
+    # (the `tenant_id` a recorder gives), whatever clinic their own account is attached to.
+    platform: bool = False
     # (the columns every event of one record() call shares, object_id, patient_id): see SHARED.
     events: list[tuple[tuple, int | None, int | None]] = field(default_factory=list)
     # (model label, pk) -> names of the fields a change changed (apply_changes tells us).
@@ -99,6 +105,7 @@ class AuditTrail:
         self.user_id = user.pk
         self.role = actor_role(user)
         self.tenant_id = getattr(user, "tenant_id", None)
+        self.platform = bool(getattr(user, "is_superuser", False))
 
     def record(
         self,
@@ -115,9 +122,11 @@ class AuditTrail:
     ) -> None:
         """Add an event (`patient_ids`: one per distinct patient shown, or one without a patient
         when none was). A list append: nothing is written until `flush`."""
+        if tenant_id is None or (self.tenant_id is not None and not self.platform):
+            tenant_id = self.tenant_id  # the caller's clinic: an attempt on another's is in ours
         shared = (
             timezone.now(),
-            self.tenant_id if self.tenant_id is not None else tenant_id,
+            tenant_id,
             self.user_id,
             self.role,
             self.door,
@@ -278,6 +287,29 @@ def record(action: str, model, **kwargs) -> None:
     trail = _current.get()
     if trail is not None:
         trail.record(action, model, **kwargs)
+
+
+# What a request of each method would have done with a row its body or query string named.
+USE_ACTIONS = {"GET": Action.LIST, "HEAD": Action.LIST, "POST": Action.CREATE, "PUT": Action.CHANGE,
+               "PATCH": Action.CHANGE, "DELETE": Action.DELETE}  # fmt: skip
+
+
+def record_attempted_use(model, *, object_id: Any, field: str) -> None:
+    """An id in a request's body or query string that names no row the caller may use (missing,
+    deleted, another clinic's): the client gets the resolver's 400, the trail an `attempted` event
+    of that row (its patient, for a patient id) naming the field, in the caller's clinic's trail.
+    Nothing outside a signed-in door."""
+    trail = _current.get()
+    if trail is None or trail.user_id is None:
+        return
+    trail.record(
+        USE_ACTIONS.get(trail.method, Action.VIEW),
+        model,
+        object_id=object_id,
+        patient_id=object_id if label_of(model) == PATIENT_MODEL else None,
+        fields=[field],
+        outcome=Outcome.ATTEMPTED,
+    )
 
 
 def note_changed(instance: models.Model, names: Iterable[str]) -> None:

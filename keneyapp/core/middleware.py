@@ -116,7 +116,9 @@ class AdminAuditMiddleware:
         user = getattr(request, "user", None)
         if not request.path.startswith("/admin/") or user is None or not user.is_authenticated:
             return self.get_response(request)
-        with audit.open_trail(audit.Door.ADMIN, user=user, address=client_address(request)) as trail:
+        with audit.open_trail(
+            audit.Door.ADMIN, user=user, address=client_address(request), method=request.method or ""
+        ) as trail:
             response = self.get_response(request)
             if trail is None:
                 return response

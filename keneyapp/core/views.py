@@ -141,10 +141,15 @@ class ClinicApiView(APIView):
 
     def dispatch(self, request, *args, **kwargs):
         route = getattr(getattr(request, "resolver_match", None), "url_name", "") or ""
-        with audit.open_trail(audit.Door.API, address=client_address(request), route=route) as trail:
+        with audit.open_trail(
+            audit.Door.API, address=client_address(request), route=route, method=request.method or ""
+        ) as trail:
             self._audit_trail = trail
             if trail is None or not self.audit_model:
-                return self._dispatch_in_scope(request, *args, **kwargs)
+                response = self._dispatch_in_scope(request, *args, **kwargs)
+                # A route with no patient data records nothing of its own, but an id its query
+                # string named and the resolver refused is an attempt (keneyapp/core/resolvers.py).
+                return self._flushed(request, response) if trail is not None and trail.events else response
             if request.method in SAFE_METHODS:
                 return self._flushed(request, self._dispatch_in_scope(request, *args, **kwargs))
             # A write: its records are stored in its own transaction, so it never commits

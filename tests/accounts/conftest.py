@@ -97,8 +97,8 @@ def enrol(totp_clock):
     does, with the clock then a step later (the enrolment's own code is used up)."""
 
     def make(user):
-        device = mfa.enrolment_device(user)
-        codes = mfa.enrolment_confirm(user=user, code=totp_clock.code(device))
+        device = mfa.enrolment_start(user)
+        codes = mfa.enrolment_confirm(user=user, device_id=device.pk, code=totp_clock.code(device))
         assert codes is not None
         totp_clock.advance()
         device.refresh_from_db()

@@ -166,13 +166,50 @@ def test_enrolling_ends_the_users_other_sessions_and_tokens(clinic_admin, totp_c
     pair = login_pair(clinic_admin)
     client = Client()
     log_in_with_password(client, clinic_admin)
-    device = mfa.enrolment_device(clinic_admin)
+    client.get(ENROL)
+    device = TOTPDevice.objects.get(user=clinic_admin, confirmed=False)
 
     client.post(ENROL, {"code": totp_clock.code(device)})
 
     assert client.get("/admin/").status_code == 200
     assert elsewhere.get("/admin/").status_code == 302
     assert_error(bearer_client(pair["access_token"]).get(ME_URL), 401, "authentication_failed")
+
+
+def test_an_enrolment_key_is_shown_to_one_session_only(clinic_admin, totp_clock):
+    """Someone with only the password opens the enrolment page first and walks away with its key:
+    the user's own session is shown another key, and the first key cannot be confirmed from there."""
+    attacker, owner = Client(), Client()
+    log_in_with_password(attacker, clinic_admin)
+    attacker_page = attacker.get(ENROL).content.decode().replace(" ", "")
+    attackers_device = TOTPDevice.objects.get(user=clinic_admin, confirmed=False)
+    log_in_with_password(owner, clinic_admin)
+
+    owner_page = owner.get(ENROL).content.decode().replace(" ", "")
+
+    owners_device = TOTPDevice.objects.get(user=clinic_admin, confirmed=False, pk__gt=attackers_device.pk)
+    assert mfa.enrolment_secret(attackers_device).replace(" ", "") in attacker_page
+    assert mfa.enrolment_secret(attackers_device).replace(" ", "") not in owner_page
+    assert mfa.enrolment_secret(owners_device).replace(" ", "") in owner_page
+    # The attacker's key, confirmed in the owner's session, is not what the owner enrols.
+    refused = owner.post(ENROL, {"code": totp_clock.code(attackers_device)})
+    assert "does not match" in refused.content.decode()
+    assert owner.post(ENROL, {"code": totp_clock.code(owners_device)}).status_code == 200
+    assert list(TOTPDevice.objects.filter(user=clinic_admin).values_list("pk", "confirmed")) == [
+        (owners_device.pk, True)
+    ]
+    # The attacker's session ended with the enrolment (the credentials changed), key and all.
+    assert attacker.get(ENROL).status_code == 302
+
+
+def test_an_enrolment_post_without_a_started_setup_confirms_nothing(client, clinic_admin, totp_clock):
+    log_in_with_password(client, clinic_admin)
+    elsewhere = mfa.enrolment_start(clinic_admin)  # another session's pending key
+
+    response = client.post(ENROL, {"code": totp_clock.code(elsewhere)})
+
+    assert response.status_code == 200 and "was replaced" in response.content.decode()
+    assert not TOTPDevice.objects.filter(user=clinic_admin, confirmed=True).exists()
 
 
 def test_a_superuser_enrols_whatever_the_clinic_setting(client, clinic):
@@ -242,8 +279,8 @@ def test_a_clinic_admin_resets_a_colleagues_second_factor(
 
 def test_a_clinic_admin_cannot_reset_a_superusers_second_factor(browser, clinic_admin, clinic, totp_clock):
     root = UserFactory(username="root", tenant=clinic, role=Role.ADMIN, is_superuser=True)
-    device = mfa.enrolment_device(root)
-    assert mfa.enrolment_confirm(user=root, code=totp_clock.code(device)) is not None
+    device = mfa.enrolment_start(root)
+    assert mfa.enrolment_confirm(user=root, device_id=device.pk, code=totp_clock.code(device)) is not None
 
     reset(browser(clinic_admin), root)
 
@@ -315,8 +352,8 @@ def test_a_clinic_admin_sets_which_roles_must_use_a_second_factor(browser, clini
 
 def test_manage_py_resets_a_superusers_second_factor(client, totp_clock):
     root = User.objects.create_superuser("root", "root@example.org", DEFAULT_PASSWORD)
-    device = mfa.enrolment_device(root)
-    assert mfa.enrolment_confirm(user=root, code=totp_clock.code(device)) is not None
+    device = mfa.enrolment_start(root)
+    assert mfa.enrolment_confirm(user=root, device_id=device.pk, code=totp_clock.code(device)) is not None
 
     call_command("reset_second_factor", "root", stdout=io.StringIO())
 

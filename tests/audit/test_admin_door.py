@@ -232,3 +232,42 @@ def test_the_provider_autocomplete_records_nothing(browser, receptionist, doctor
     )
     assert response.status_code == 200
     assert admin_events() == []
+
+
+def test_a_superusers_changelist_records_each_patient_in_their_clinics_trail(
+    browser, superuser, patient, clinic, other_clinic
+):
+    theirs = PatientFactory(tenant=other_clinic)
+
+    assert browser(superuser).get(CHANGELIST).status_code == 200
+
+    shown = {(e.patient_id, e.tenant_id, e.user_id, e.action) for e in admin_events()}
+    assert shown == {
+        (patient.pk, clinic.pk, superuser.pk, "list"),
+        (theirs.pk, other_clinic.pk, superuser.pk, "list"),
+    }
+
+
+def test_a_superuser_attached_to_a_clinic_records_another_clinics_patient_in_that_clinics_trail(
+    browser, staff_of, patient, other_clinic
+):
+    operator = staff_of(Role.ADMIN, username="operator", is_superuser=True)
+    theirs = PatientFactory(tenant=other_clinic)
+
+    assert browser(operator).get(change_url(theirs)).status_code == 200
+
+    assert [(e.action, e.patient_id, e.tenant_id) for e in admin_events()] == [
+        ("view", theirs.pk, other_clinic.pk)
+    ]
+
+
+def test_a_clinic_admins_attempt_on_another_clinics_patient_stays_in_their_own_trail(
+    browser, staff_of, clinic, other_clinic
+):
+    theirs = PatientFactory(tenant=other_clinic)
+
+    browser(staff_of(Role.ADMIN, username="adele")).get(change_url(theirs))
+
+    assert [(e.outcome, e.object_id, e.tenant_id) for e in admin_events()] == [
+        ("attempted", theirs.pk, clinic.pk)
+    ]

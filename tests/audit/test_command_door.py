@@ -14,7 +14,6 @@ WITHOUT_PATIENT_DATA = {
     "warm_cache": "recomputes the dashboards' counts: no patient is named",
     "cache_stats": "prints cache hit counts",
     "documents_create_bucket": "creates the storage bucket",
-    "reset_second_factor": "resets a staff member's second factor: no patient data is read",
 }
 PROJECT_APPS = ("keneyapp", "patients", "appointments", "documents", "messaging", "dashboard", "demo")
 

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from keneyapp.accounts import mfa
 from keneyapp.accounts.models import User
+from keneyapp.core import audit
 from keneyapp.core.scoping import scopes_disabled
 
 
@@ -22,7 +23,9 @@ class Command(BaseCommand):
         user = User.objects.filter(username=username).first()
         if user is None:
             raise CommandError(f"No user {username!r}.")
-        mfa.second_factor_reset(user=user, by=None)
+        # The command's door: the reset's audit event (keneyapp/accounts/mfa_audit.py) names it.
+        with audit.audited(audit.Door.COMMAND, route="reset_second_factor"):
+            mfa.second_factor_reset(user=user, by=None)
         self.stdout.write(
             self.style.SUCCESS(f"Second factor of {username} reset: they enrol again at their next login.")
         )
