@@ -10,9 +10,10 @@ from django.db import DatabaseError
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from keneyapp.accounts.models import RecoveryCode
 from keneyapp.accounts.roles import Role
 from keneyapp.core import audit
-from tests.accounts.conftest import post_mfa
+from tests.accounts.conftest import assert_error, post_mfa
 from tests.accounts.test_mfa_admin import CODE, ENROL, log_in_with_password, reset
 from tests.audit.helpers import only, trail
 
@@ -104,3 +105,39 @@ def test_a_recovery_code_used_at_either_door_is_recorded(api, nurse, enrol, mfa_
         ("api", "auth-mfa", nurse.pk, nurse.pk),
         ("admin", "admin-mfa-code", nurse.pk, nurse.pk),
     ]
+
+
+@pytest.fixture
+def audit_down(monkeypatch):
+    """audit_down(): from now on, the trail cannot be stored."""
+
+    def refuse(*args, **kwargs):
+        raise DatabaseError("audit table unavailable")
+
+    return lambda: monkeypatch.setattr(audit, "insert_events", refuse)
+
+
+def test_a_recovery_code_whose_use_cannot_be_recorded_is_a_503_and_stays_unused(
+    api, nurse, enrol, mfa_token, audit_down
+):
+    _, codes = enrol(nurse)
+    token = mfa_token(nurse)
+    audit_down()
+
+    response = post_mfa(api(), token, codes[0])
+
+    assert_error(response, 503, "audit_unavailable")
+    assert "access_token" not in response.json()
+    assert RecoveryCode.objects.filter(user=nurse, used_at__isnull=True).count() == 10
+
+
+def test_a_recovery_code_in_the_admin_whose_use_cannot_be_recorded_is_a_503(nurse, enrol, audit_down):
+    _, codes = enrol(nurse)
+    session = Client()
+    log_in_with_password(session, nurse)
+    audit_down()
+
+    response = session.post(CODE, {"code": codes[0]})
+
+    assert response.status_code == 503
+    assert "_auth_user_id" not in session.session
