@@ -10,7 +10,8 @@ the baseline (GET /healthz), the guide's load shape, and the saturation steps; t
 (bench/cache_effect.py: the dashboard cold and warm, GET /patients and /patients/{id} with the response
 cache on, then again on a topology restarted with it off), and the audit trail's cost
 (bench/audit_effect.py: four endpoints one request at a time, alternately to two topologies
-started side by side with AUDIT_TRAIL on and off).
+started side by side with AUDIT_TRAIL on and off), and encryption at rest's cost (bench/encryption_cost.py,
+in-process on the query counts' scratch database: per value, and three endpoints on against off).
 Everything it started is stopped when it ends, fails or is interrupted (Ctrl-C, SIGTERM); then it writes
 bench/results/latest.{md,json,html}. It exits 0 only when the report says PASS.
 """
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import audit_effect, cache_effect, document_upload, services, websocket_latency
+from bench import audit_effect, cache_effect, document_upload, encryption_cost, services, websocket_latency
 from bench.loadgen import Load, LoadFailed, run_load
 from bench.machine import machine_facts
 from bench.monitor import Monitor
@@ -388,6 +389,15 @@ def run(plan: Plan, out_dir: Path, clock: Clock) -> int:
         "markdown": audit_effect.markdown_rows(audit),
         "failures": audit["failures"],
     }
+    if "encryption" in query_counts:
+        # Measured in-process by bench/query_counts.py on its scratch database (same run).
+        encryption = query_counts.pop("encryption")
+        sections["encryption"] = {
+            "title": "Encryption at rest's cost",
+            "figures": encryption,
+            "markdown": encryption_cost.markdown_rows(encryption),
+            "failures": encryption["requests"]["failures"],
+        }
     sections["cache"] = {
         "title": "The cache's effect",
         "figures": cache,

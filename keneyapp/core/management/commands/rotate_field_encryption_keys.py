@@ -9,7 +9,7 @@ from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 
 from keneyapp.core import audit
-from keneyapp.core.encrypted_fields import encrypted_field_names, field_keys, reencrypt_rows
+from keneyapp.core.encrypted_fields import encrypted_field_names, keyring, reencrypt_rows
 from keneyapp.core.scoping import scope
 
 
@@ -30,7 +30,7 @@ class Command(BaseCommand):
     def handle(self, *args, batch_size=500, **options):
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1.")
-        newest = field_keys()[0].key_id
+        newest = keyring().newest.key_id
         models = encrypted_models()
         # The clinics are listed by model name (core imports no account module); each clinic's rows
         # are then read and rewritten inside its own scope, and the run recorded in its trail.
