@@ -23,6 +23,7 @@ createdb "$DB"
 workdir=$(mktemp -d)
 export DATABASE_URL="postgresql://postgres@127.0.0.1:5432/$DB" REDIS_URL=redis://127.0.0.1:6379/9
 export SECRET_KEY=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(50))')
+export FIELD_ENCRYPTION_KEYS=$("$VENV/bin/python" -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())')
 export DEBUG=0 ALLOWED_HOSTS=127.0.0.1,localhost STATIC_ROOT="$workdir/static" DOCUMENTS_ROOT="$workdir/documents"
 export WEB_BIND=127.0.0.1:18610 ASGI_BIND=127.0.0.1:18611 WEB_WORKERS=1 WEB_THREADS=2 CELERY_CONCURRENCY=1
 export VENV_BIN="$VENV/bin" PYTHONPATH="$PWD" LOG_LEVEL=WARNING

@@ -21,6 +21,7 @@ workdir=$(mktemp -d)
 # Production settings (DEBUG off: the schema is served to staff only, errors are the API's shape).
 export DATABASE_URL="postgresql://postgres@127.0.0.1:5432/$DB" REDIS_URL=${SCHEMATHESIS_REDIS_URL:-redis://127.0.0.1:6379/10}
 export SECRET_KEY=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))')
+export FIELD_ENCRYPTION_KEYS=$(.venv/bin/python -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())')
 export DEBUG=0 ALLOWED_HOSTS=127.0.0.1,localhost STATIC_ROOT="$workdir/static" DOCUMENTS_ROOT="$workdir/documents"
 export WEB_BIND="127.0.0.1:$PORT" WEB_WORKERS=1 WEB_THREADS=4 LOG_LEVEL=WARNING
 

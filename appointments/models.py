@@ -3,6 +3,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from keneyapp.core.encrypted_fields import EncryptedCharField, EncryptedTextField
 from keneyapp.core.scoping import ClinicScopedManager
 
 MIN_DURATION_MINUTES = 5
@@ -56,15 +57,17 @@ class Appointment(models.Model):
     status = models.CharField(
         max_length=20, choices=AppointmentStatus.choices, default=AppointmentStatus.SCHEDULED
     )
-    reason = models.CharField(max_length=255, blank=True)
-    notes = models.TextField(blank=True)
+    # Clinical free text, stored encrypted (keneyapp/core/encrypted_fields.py); max_length is the
+    # text's limit. TimeOff.reason below is a provider's, not a patient's: it stays in clear.
+    reason = EncryptedCharField(max_length=255, blank=True)
+    notes = EncryptedTextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     cancelled_at = models.DateTimeField(null=True, blank=True)
     # When the patient was checked in at the front desk (the move to checked_in, by the service).
     arrived_at = models.DateTimeField(null=True, blank=True, editable=False)
-    cancellation_reason = models.CharField(max_length=255, blank=True)
+    cancellation_reason = EncryptedCharField(max_length=255, blank=True)
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
     # A reminder being sent is claimed first (appointments/reminders.py): for REMINDER_CLAIM_SECONDS
     # no other run sends it; a worker killed before it marked it sent leaves a claim that expires.

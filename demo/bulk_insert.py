@@ -6,6 +6,8 @@ from django.db import connection
 from django.db.models import Model
 from django.utils import timezone
 
+from keneyapp.core.encrypted_fields import EncryptedTextField
+
 
 def insert_rows(model: type[Model], rows: Iterable[dict]) -> None:
     """Insert new rows given as field values (by attribute name); the caller holds the transaction.
@@ -27,9 +29,14 @@ def insert_rows(model: type[Model], rows: Iterable[dict]) -> None:
             defaults[field.attname] = now
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     statement = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
+    # COPY takes the values as they are: the fields that store a value other than the attribute
+    # (EncryptedTextField's ciphertext) convert it first, as save() would.
+    encrypted = [field for field in fields if isinstance(field, EncryptedTextField)]
     with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
         for values in rows:
             row = {**defaults, **values}
+            for field in encrypted:
+                row[field.attname] = field.get_db_prep_save(row[field.attname], connection)
             copy.write_row([row[field.attname] for field in fields])
 
 

@@ -18,7 +18,7 @@ fail() {
 }
 
 missing=()
-for name in SECRET_KEY DATABASE_URL REDIS_URL; do
+for name in SECRET_KEY FIELD_ENCRYPTION_KEYS DATABASE_URL REDIS_URL; do
     [[ -n "${!name:-}" ]] || missing+=("$name")
 done
 ((${#missing[@]} == 0)) || fail "refusing to start without ${missing[*]} (see deploy/README.md)"

@@ -12,7 +12,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Exchange, Queue
 
-from keneyapp.core.secret_key import DEVELOPMENT_SECRET_KEY
+from keneyapp.core.secret_key import DEVELOPMENT_FIELD_KEY, DEVELOPMENT_SECRET_KEY
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -60,6 +60,15 @@ SECRET_KEY = env_str("SECRET_KEY") or DEVELOPMENT_SECRET_KEY
 # Former keys, still accepted when reading signatures and tokens (not used to sign): put the old
 # key here when rotating SECRET_KEY, and remove it once its sessions and tokens have expired.
 SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
+# Keys of the clinical free text stored encrypted (keneyapp/core/encrypted_fields.py): urlsafe
+# base64 of 32 random bytes each, comma-separated, newest first. The newest encrypts; the others
+# still decrypt, until `manage.py rotate_field_encryption_keys` has rewritten their rows. Kept apart
+# from SECRET_KEY (a leaked signing key must not open the data); `check --deploy` refuses the
+# development fallback and a key equal to or derived from SECRET_KEY (keneyapp/core/secret_key.py).
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS") or [DEVELOPMENT_FIELD_KEY]
+# Off: new writes are stored in clear (reads still decrypt what is encrypted). For the benchmark's
+# "off" side only; production keeps it on (`check --deploy` refuses it off).
+FIELD_ENCRYPTION = env_bool("FIELD_ENCRYPTION", True)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 

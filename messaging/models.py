@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from keneyapp.core.encrypted_fields import EncryptedCharField, EncryptedTextField
 from keneyapp.core.scoping import ClinicScopedManager
 
 # The longest body accepted (characters): a long clinical note fits, a pasted document does not
@@ -53,8 +54,9 @@ class Message(models.Model):
     parent = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
-    subject = models.CharField(max_length=SUBJECT_MAX_LENGTH, blank=True)
-    body = models.TextField()
+    # Stored encrypted (keneyapp/core/encrypted_fields.py): messages carry clinical detail.
+    subject = EncryptedCharField(max_length=SUBJECT_MAX_LENGTH, blank=True)
+    body = EncryptedTextField()
     status = models.CharField(max_length=10, choices=MessageStatus.choices, default=MessageStatus.SENT)
     is_urgent = models.BooleanField(default=False)
     delivered_at = models.DateTimeField(null=True, blank=True)

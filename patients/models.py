@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.formats import date_format
 
+from keneyapp.core.encrypted_fields import EncryptedCharField, EncryptedTextField
 from keneyapp.core.scoping import ClinicScopedManager
 
 ACTIVE = Q(is_deleted=False)
@@ -31,9 +32,11 @@ class Patient(models.Model):
     email = models.EmailField(max_length=254, blank=True)
     phone_number = models.CharField(max_length=32, blank=True)
     address = models.TextField(blank=True)
-    emergency_contact = models.CharField(max_length=255, blank=True)
-    allergies = models.TextField(blank=True)
-    notes = models.TextField(blank=True)
+    # Clinical free text, stored encrypted (keneyapp/core/encrypted_fields.py): never filtered,
+    # ordered or searched in SQL, and never part of search_text. max_length is the text's limit.
+    emergency_contact = EncryptedCharField(max_length=255, blank=True)
+    allergies = EncryptedTextField(blank=True)
+    notes = EncryptedTextField(blank=True)
     is_deleted = models.BooleanField(default=False)
     deleted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

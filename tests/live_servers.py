@@ -170,6 +170,8 @@ def server_env(**overrides: str) -> dict[str, str]:
         "CELERY_BROKER_URL": "",
         "CELERY_TASK_ALWAYS_EAGER": "1",
         "SECRET_KEY": settings.SECRET_KEY,  # tokens minted by the test are valid there
+        # The test's keys, so the servers read what the test wrote and the other way round.
+        "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS),
         "DEBUG": "0",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DB_POOL_SIZE": "2",

@@ -9,7 +9,7 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.urls import register_converter
 
-        from keneyapp.core import monitoring
+        from keneyapp.core import checks, monitoring  # noqa: F401 (checks: registers them)
         from keneyapp.core.url_converters import ObjectIdConverter
 
         monitoring.install_slow_query_logging()

@@ -245,3 +245,45 @@ class AppendOnly(migrations.operations.base.Operation):
             schema_editor.execute(f"DROP FUNCTION IF EXISTS {self._name}()")
         else:
             schema_editor.execute(f"DROP TRIGGER IF EXISTS {self._name}")
+
+
+def widen_to_text_on_postgresql(*, table: str, column: str, max_length: int) -> RunSQLOnPostgreSQL:
+    """varchar(max_length) -> text, for a column that now holds ciphertext (longer than its text).
+
+    PostgreSQL only: varchar to text needs no table rewrite there. SQLite ignores a varchar's length
+    already, and Django's AlterField would rebuild the table there, dropping its triggers (the row
+    counts, KeepClinicWhileReferenced, MirrorPatientDeleted): the migration changes the state only.
+    """
+    check_identifiers(table, column)
+    return RunSQLOnPostgreSQL(
+        f"ALTER TABLE {table} ALTER COLUMN {column} TYPE text",
+        # Back to varchar only after the reverse data step has put the text back in clear.
+        f"ALTER TABLE {table} ALTER COLUMN {column} TYPE varchar({int(max_length)})",
+    )
+
+
+def encrypt_existing_rows(app_label: str, model_name: str, *, batch_size: int = 500) -> migrations.RunPython:
+    """Encrypt the rows a model already has, in batches, on both engines; reversed: back in clear.
+
+    Run it in a non-atomic migration: each batch commits on its own (no transaction over a whole
+    table), and a run interrupted half-way is finished by running it again, or by
+    `manage.py rotate_field_encryption_keys` (reads take both forms meanwhile).
+    """
+
+    def forwards(apps, schema_editor):
+        from keneyapp.core.encrypted_fields import reencrypt_rows
+
+        model = apps.get_model(app_label, model_name)
+        reencrypt_rows(model._base_manager.using(schema_editor.connection.alias), batch_size=batch_size)
+
+    def backwards(apps, schema_editor):
+        from keneyapp.core.encrypted_fields import reencrypt_rows
+
+        model = apps.get_model(app_label, model_name)
+        reencrypt_rows(
+            model._base_manager.using(schema_editor.connection.alias),
+            batch_size=batch_size,
+            to_plaintext=True,
+        )
+
+    return migrations.RunPython(forwards, backwards)

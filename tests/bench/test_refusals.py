@@ -59,11 +59,12 @@ def test_make_bench_never_runs_on_sqlite():
     assert "PostgreSQL only" in result.stderr
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "REDIS_URL"])
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "DATABASE_URL", "REDIS_URL"])
 def test_start_script_refuses_to_start_without_its_settings(missing):
     env = {
         "PATH": os.environ["PATH"],
         "SECRET_KEY": "a-real-secret",
+        "FIELD_ENCRYPTION_KEYS": "a-real-key",
         "DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/keneyapp",
         "REDIS_URL": "redis://127.0.0.1:6379/3",
     }
@@ -85,6 +86,7 @@ def test_start_script_refuses_sqlite_and_debug(setting, value, complaint):
     env = {
         "PATH": os.environ["PATH"],
         "SECRET_KEY": "a-real-secret",
+        "FIELD_ENCRYPTION_KEYS": "a-real-key",
         "DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/keneyapp",
         "REDIS_URL": "redis://127.0.0.1:6379/3",
         setting: value,

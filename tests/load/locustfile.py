@@ -25,7 +25,8 @@ from locust import FastHttpUser, between, task
 
 USERNAME = "testuser"
 PASSWORD = "testpass"  # the demo clinic's public demo password (manage.py seed_demo)
-# Patients this test creates say so, and `make bench` soft-deletes them afterwards.
+# Patients this test creates say so (for a reader of the admin); `make bench` soft-deletes every
+# patient the API created (bench/services.py::retire_load_test_patients: seeded ones have no creator).
 CREATED_BY_LOAD_TEST = "Created by the load test (tests/load/locustfile.py)."
 # How `on_start` learns which patients its clinic has: one page of ids, sorted by name (so spread
 # over the whole clinic). Named apart from the list so it does not count as a `list_patients`.
