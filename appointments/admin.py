@@ -38,7 +38,7 @@ class AppointmentAdminForm(ServiceModelForm):
                 starts_at=data["appointment_date"],
                 duration_minutes=data["duration_minutes"],
                 reason=data["reason"],
-                notes=data["notes"],
+                notes=data.get("notes", ""),  # left out of the form of a role that may not write it
                 status=data["status"],
                 cancellation_reason=data["cancellation_reason"],
                 zone=clinic_zone(tenant),

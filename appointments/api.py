@@ -19,7 +19,12 @@ from appointments.serializers import (
     BookingOutput,
     CancelInput,
 )
-from keneyapp.accounts.permissions import IsClinicStaff, RolePermission
+from keneyapp.accounts.permissions import (
+    IsClinicStaff,
+    RolePermission,
+    check_field_writes,
+    without_denied_fields,
+)
 from keneyapp.core.clinic_time import clinic_zone
 from keneyapp.core.field_selection import parse_ordering
 from keneyapp.core.pagination import page_response, parse_page_request
@@ -27,6 +32,7 @@ from keneyapp.core.serializers import page_output, validated_input
 from keneyapp.core.views import ClinicApiView
 from patients.selectors import patient_queryset
 
+APPOINTMENT_MODEL = "appointments.appointment"  # `notes` is clinical text (roles.FIELD_PERMISSIONS)
 LIST_PARAMETERS = [
     OpenApiParameter("skip", int),
     OpenApiParameter("limit", int, description="1 to 100 (default 50)."),
@@ -85,11 +91,16 @@ class AppointmentAccessMixin:
             zone=zone,
             total=None if filtered or unfiltered_total is None else unfiltered_total(),
         )
+        items = [without_denied_fields(request.user, APPOINTMENT_MODEL, row) for row in items]
         return Response(page_response(items, total=total, page=page))
 
 
-def booking_response(result: services.BookingResult, zone, status_code=status.HTTP_200_OK) -> Response:
-    body = selectors.appointment_as_api(result.appointment, zone)
+def booking_response(
+    request, result: services.BookingResult, zone, status_code=status.HTTP_200_OK
+) -> Response:
+    body = without_denied_fields(
+        request.user, APPOINTMENT_MODEL, selectors.appointment_as_api(result.appointment, zone)
+    )
     body["outside_working_hours"] = result.outside_working_hours
     headers = {"Location": f"/api/v1/appointments/{result.appointment.pk}"} if status_code == 201 else None
     return Response(body, status=status_code, headers=headers)
@@ -109,6 +120,7 @@ class AppointmentListApi(AppointmentAccessMixin, ClinicApiView):
     def post(self, request):
         zone = self.zone(request)
         data = validated_input(AppointmentCreateInput, request.data, context={"zone": zone})
+        check_field_writes(request.user, APPOINTMENT_MODEL, request.data)  # `data` has defaults
         result = services.appointment_book(
             tenant=request.user.tenant,
             created_by=request.user,
@@ -120,7 +132,7 @@ class AppointmentListApi(AppointmentAccessMixin, ClinicApiView):
             notes=data["notes"],
             zone=zone,
         )
-        return booking_response(result, zone, status.HTTP_201_CREATED)
+        return booking_response(request, result, zone, status.HTTP_201_CREATED)
 
 
 class AppointmentDetailApi(AppointmentAccessMixin, ClinicApiView):
@@ -133,16 +145,17 @@ class AppointmentDetailApi(AppointmentAccessMixin, ClinicApiView):
 
     @extend_schema(operation_id="appointments_retrieve", responses=AppointmentOutput)
     def get(self, request, pk: int):
-        return Response(self.object)
+        return Response(without_denied_fields(request.user, APPOINTMENT_MODEL, self.object))
 
     @extend_schema(request=AppointmentUpdateInput, responses=BookingOutput)
     def patch(self, request, pk: int):
         zone = self.zone(request)
         changes = validated_input(AppointmentUpdateInput, request.data, context={"zone": zone})
+        check_field_writes(request.user, APPOINTMENT_MODEL, changes)
         result = services.appointment_update(
             appointment=self.object, actor=request.user, changes=changes, zone=zone
         )
-        return booking_response(result, zone)
+        return booking_response(request, result, zone)
 
 
 class AppointmentCancelApi(AppointmentAccessMixin, ClinicApiView):
@@ -154,7 +167,8 @@ class AppointmentCancelApi(AppointmentAccessMixin, ClinicApiView):
         appointment = services.appointment_cancel(
             appointment=self.object, actor=request.user, reason=data["reason"]
         )
-        return Response(selectors.appointment_as_api(appointment, self.zone(request)))
+        body = selectors.appointment_as_api(appointment, self.zone(request))
+        return Response(without_denied_fields(request.user, APPOINTMENT_MODEL, body))
 
 
 class PatientAppointmentsApi(AppointmentAccessMixin, ClinicApiView):

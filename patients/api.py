@@ -8,7 +8,7 @@ from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
-from keneyapp.accounts.permissions import IsClinicStaff, RolePermission
+from keneyapp.accounts.permissions import IsClinicStaff, RolePermission, check_field_writes, readable_fields
 from keneyapp.core.field_selection import parse_fields, parse_ordering
 from keneyapp.core.pagination import page_response, parse_page_request
 from keneyapp.core.serializers import page_output, validated_input
@@ -19,8 +19,17 @@ from patients.serializers import PatientInput, PatientOutput
 FIELDS_PARAMETER = OpenApiParameter(
     "fields",
     OpenApiTypes.STR,
-    description=f"Comma-separated subset of: {', '.join(selectors.PATIENT_FIELDS)}",
+    description=f"Comma-separated subset of: {', '.join(selectors.PATIENT_FIELDS)}. "
+    "`notes` is for doctors, nurses and clinic administrators: left out for other roles, 403 if named.",
 )
+PATIENT_MODEL = "patients.patient"
+
+
+def answer_fields(request) -> tuple[str, ...]:
+    """The `?fields=` the caller asked for, less what the caller's role may not read."""
+    fields = parse_fields(request.query_params, allowed=selectors.PATIENT_FIELDS)
+    requested = bool(request.query_params.get("fields", "").strip())
+    return readable_fields(request.user, PATIENT_MODEL, fields, requested=requested)
 
 
 class PatientAccessMixin:
@@ -52,7 +61,7 @@ class PatientListApi(PatientAccessMixin, ClinicApiView):
     def get(self, request):
         params = request.query_params
         page = parse_page_request(params)
-        fields = parse_fields(params, allowed=selectors.PATIENT_FIELDS)
+        fields = answer_fields(request)
         ordering = parse_ordering(
             params, allowed=selectors.PATIENT_ORDERINGS, default=selectors.DEFAULT_PATIENT_ORDERING
         )
@@ -81,9 +90,11 @@ class PatientListApi(PatientAccessMixin, ClinicApiView):
     @extend_schema(request=PatientInput, responses={201: PatientOutput})
     def post(self, request):
         data = validated_input(PatientInput, request.data)
+        check_field_writes(request.user, PATIENT_MODEL, data)
         patient = services.patient_create(tenant=request.user.tenant, created_by=request.user, data=data)
+        fields = readable_fields(request.user, PATIENT_MODEL, selectors.PATIENT_FIELDS, requested=False)
         return Response(
-            selectors.patient_as_dict(patient),
+            selectors.patient_as_dict(patient, fields),
             status=status.HTTP_201_CREATED,
             headers={"Location": f"/api/v1/patients/{patient.pk}"},
         )
@@ -93,7 +104,7 @@ class PatientDetailApi(PatientAccessMixin, ClinicApiView):
     def load_object(self, request, pk: int):
         if request.method in SAFE_METHODS:
             # A read loads its answer: the cached row, which costs no query when cached.
-            fields = parse_fields(request.query_params, allowed=selectors.PATIENT_FIELDS)
+            fields = answer_fields(request)
             return cache.cached_patient_values(tenant=request.user.tenant, patient_id=pk, fields=fields)
         return selectors.patient_get(tenant=request.user.tenant, patient_id=pk)
 
@@ -103,8 +114,9 @@ class PatientDetailApi(PatientAccessMixin, ClinicApiView):
 
     @extend_schema(request=PatientInput(partial=True), responses=PatientOutput)
     def patch(self, request, pk: int):
-        fields = parse_fields(request.query_params, allowed=selectors.PATIENT_FIELDS)
+        fields = answer_fields(request)
         data = validated_input(PatientInput, request.data, partial=True)
+        check_field_writes(request.user, PATIENT_MODEL, data)
         patient = services.patient_update(patient=self.object, data=data)
         return Response(selectors.patient_as_dict(patient, fields))
 

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils.crypto import salted_hmac
 
 from keneyapp.accounts.names import user_name
-from keneyapp.accounts.roles import Role, role_can
+from keneyapp.accounts.roles import Role, denied_fields, role_can
 
 
 def validate_timezone(value: str) -> None:
@@ -109,6 +109,14 @@ class User(AbstractUser):
 
         The admin's base class (keneyapp.core.admin) asks this, so `core` names no roles table."""
         return bool(self.tenant_id and self.role) and role_can(self.role, action)
+
+    def denied_fields(self, model_label: str) -> frozenset[str]:
+        """The fields of `model_label` ("patients.patient") this member of staff's role may neither
+        read nor write (roles.FIELD_PERMISSIONS); asked by the admin's base class as `role_allows`.
+        A superuser outside every clinic is refused nothing here: the admin lets them see all."""
+        if self.is_superuser and not self.role:
+            return frozenset()
+        return denied_fields(self.role, model_label)
 
     # What a login was granted on. Change any of these (a new password, another role or clinic)
     # and every session, access token and refresh token issued before stops working, whichever

@@ -62,3 +62,35 @@ def _clinic_api_view(view) -> "ClinicApiView":
     if not isinstance(view, ClinicApiView):
         raise ImproperlyConfigured(f"{type(view).__name__} uses RolePermission but is no ClinicApiView")
     return view
+
+
+def readable_fields(user, model_label: str, fields: tuple[str, ...], *, requested: bool) -> tuple[str, ...]:
+    """`fields` less those the user's role may not read (roles.FIELD_PERMISSIONS). Asked for by
+    name (`?fields=notes`, `requested`): 403 naming them; by default: left out of the answer.
+
+    The caches key their entries by the field set, so a narrower role's answer is another entry
+    and never a clinician's answer served to a receptionist."""
+    denied = user.denied_fields(model_label)
+    if requested:
+        check_field_writes(user, model_label, fields, verb="read")
+    return tuple(name for name in fields if name not in denied)
+
+
+def check_field_writes(user, model_label: str, names, *, verb: str = "write") -> None:
+    """Refuse (403 naming the fields) a request that sets fields the user's role may not write."""
+    # Imported here for the reason _clinic_api_view gives (errors imports rest_framework.views).
+    from keneyapp.core.errors import FieldsPermissionDenied
+
+    denied = sorted(set(names) & user.denied_fields(model_label))
+    if denied:
+        raise FieldsPermissionDenied(
+            denied,
+            f"Your role ({user.role}) may not {verb} {', '.join(denied)}: clinical text is for "
+            "doctors, nurses and clinic administrators.",
+        )
+
+
+def without_denied_fields(user, model_label: str, row: dict) -> dict:
+    """An answer's row without the fields the user's role may not read."""
+    denied = user.denied_fields(model_label)
+    return {name: value for name, value in row.items() if name not in denied} if denied else row

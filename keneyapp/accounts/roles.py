@@ -48,6 +48,29 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
 }
 
 
+# Fields of a record that only some of the roles allowed on the record may read or write:
+# "<app_label>.<model>.<field>" -> those roles. A field not listed follows its record's actions.
+# Clinical text is for clinicians and the clinic's administrators; receptionists keep the
+# demographics, the contact details, scheduling (an appointment's reason, its time, its status)
+# and check-in. Allergies are not listed on purpose: they are safety information everyone at the
+# desk must see (a latex allergy matters at check-in as much as in the consulting room).
+CLINICAL_TEXT = frozenset({Role.ADMIN, Role.DOCTOR, Role.NURSE})
+FIELD_PERMISSIONS: dict[str, frozenset[Role]] = {
+    "patients.patient.notes": CLINICAL_TEXT,  # the patient's clinical notes
+    "appointments.appointment.notes": CLINICAL_TEXT,  # the visit's notes
+}
+
+
+def denied_fields(role: str, model_label: str) -> frozenset[str]:
+    """The fields of `model_label` ("patients.patient") that `role` may neither read nor write."""
+    prefix = f"{model_label.lower()}."
+    return frozenset(
+        key.removeprefix(prefix)
+        for key, roles in FIELD_PERMISSIONS.items()
+        if key.startswith(prefix) and role not in roles
+    )
+
+
 def role_can(role: str, action: str) -> bool:
     try:
         return role in PERMISSIONS[action]

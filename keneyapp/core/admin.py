@@ -11,6 +11,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
+from django.utils.translation import ngettext
 
 from keneyapp.core import audit
 from keneyapp.core.models import AuditEvent, AuditFlag
@@ -40,6 +41,52 @@ class ConstraintValidatingFormMixin:
                 constraint.validate(model, self.instance, exclude=set(self.errors))
             except ValidationError as error:
                 self.add_error(self.validated_constraints[constraint.name], error)
+
+
+class RefusesDeniedFieldsFormMixin:
+    """For an admin form of a role that may not write some fields (they are left out of it): a
+    POST that changes one anyway (a crafted request) is refused whole, not silently dropped. A
+    posted value equal to the stored one (an empty value on a new record) changes nothing and
+    passes: a form rendered with the field before the role changed still saves."""
+
+    denied_fields: frozenset[str] = frozenset()
+
+    def clean(self):
+        cleaned = super().clean()
+        data, instance = self.data, self.instance
+        posted = sorted(
+            name
+            for name in self.denied_fields
+            if name in data and data[name] != str(getattr(instance, name, "") or "")
+        )
+        if posted:
+            raise ValidationError(
+                ngettext(
+                    "Your role may not change the field %(fields)s.",
+                    "Your role may not change the fields %(fields)s.",
+                    len(posted),
+                )
+                % {"fields": ", ".join(posted)},
+                code="field_not_permitted",
+            )
+        return cleaned
+
+
+def _without_fields(fieldsets, denied: frozenset[str]):
+    """`fieldsets` less the denied fields (a row of fields shown side by side keeps the others)."""
+    kept = []
+    for name, options in fieldsets:
+        fields = []
+        for entry in options.get("fields", ()):
+            if isinstance(entry, (list, tuple)):
+                row = tuple(field for field in entry if field not in denied)
+                if row:
+                    fields.append(row)
+            elif entry not in denied:
+                fields.append(entry)
+        if fields:
+            kept.append((name, {**options, "fields": fields}))
+    return kept
 
 
 class ClinicRelatedFieldListFilter(admin.RelatedFieldListFilter):
@@ -186,7 +233,8 @@ class TenantScopedAdmin(admin.ModelAdmin):
         return filters
 
     def get_list_display(self, request):
-        display = list(super().get_list_display(request))
+        denied = self.denied_fields(request)
+        display = [name for name in super().get_list_display(request) if name not in denied]
         if is_platform_admin(request) and self.tenant_field not in display:
             display.append(self.tenant_field)
         return display
@@ -195,6 +243,39 @@ class TenantScopedAdmin(admin.ModelAdmin):
         if not is_platform_admin(request):
             setattr(obj, f"{self.tenant_field}_id", request.user.tenant_id)
         super().save_model(request, obj, form, change)
+
+    # --- which fields: roles.FIELD_PERMISSIONS, asked through the user as role_allows ---
+    def denied_fields(self, request) -> frozenset[str]:
+        """Fields of this model the user's role may neither read nor write (clinical text for a
+        receptionist): left out of the form, the changelist and the search."""
+        if is_platform_admin(request):
+            return frozenset()
+        return request.user.denied_fields(self.model._meta.label_lower)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        denied = self.denied_fields(request)
+        return _without_fields(fieldsets, denied) if denied else fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        denied = self.denied_fields(request)
+        return tuple(name for name in super().get_readonly_fields(request, obj) if name not in denied)
+
+    def get_exclude(self, request, obj=None):
+        denied = self.denied_fields(request)
+        excluded = tuple(super().get_exclude(request, obj) or ())
+        return (*excluded, *sorted(denied)) if denied else super().get_exclude(request, obj)
+
+    def get_search_fields(self, request):
+        denied = self.denied_fields(request)
+        return tuple(name for name in super().get_search_fields(request) if name not in denied)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        denied = self.denied_fields(request)
+        if denied:
+            form = type(form.__name__, (RefusesDeniedFieldsFormMixin, form), {"denied_fields": denied})
+        return form
 
     # --- who may do what ---
     def _role_allows(self, request, verb: str) -> bool:

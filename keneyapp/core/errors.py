@@ -38,6 +38,17 @@ class ConflictError(Exception):
         self.extra = extra or {}
 
 
+class FieldsPermissionDenied(exceptions.PermissionDenied):
+    """403 naming the fields of a request the caller's role may neither read nor write: a write of
+    one is refused whole, never half-applied with the field silently dropped."""
+
+    def __init__(self, fields, detail: str):
+        super().__init__(detail)
+        self.field_errors = {
+            name: [{"code": "field_not_permitted", "message": detail}] for name in sorted(fields)
+        }
+
+
 class ServiceUnavailable(exceptions.APIException):
     """A service the request needs cannot be reached: 503 with `Retry-After`, in the error shape.
 
@@ -182,7 +193,7 @@ def api_exception_handler(exc, context):
         body = error_body(exc.status_code, "validation_error", "Invalid input.", _field_errors(exc.detail))
     else:
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-        body = error_body(exc.status_code, code, str(detail))
+        body = error_body(exc.status_code, code, str(detail), getattr(exc, "field_errors", None))
     set_rollback()
     return Response(body, status=exc.status_code, headers=headers)
 
