@@ -305,7 +305,13 @@ class NotificationConsumer(AsyncWebsocketConsumer):
     async def _flush_later(self, wait: float):
         await asyncio.sleep(wait)
         self.flush_task = None
-        await self._flush()
+        try:
+            await self._flush()
+        except OSError:
+            # The client went away while the frame waited (uvicorn's ClientDisconnected is an
+            # OSError): nobody is left to receive it, and the client catches up from the API.
+            # Raised from this background task it was "Task exception was never retrieved".
+            logger.debug("socket closed before a delayed frame could be sent")
 
     async def _flush(self):
         if self.flush_task is not None and self.flush_task is not asyncio.current_task():
