@@ -208,19 +208,23 @@ def test_every_field_has_its_message_and_its_bad_ids():
     assert set(ROUTES) == set(BAD_IDS) == set(UNKNOWN)
 
 
-@pytest.mark.parametrize(("field", "route", "index", "kind"), CASES)
-def test_an_id_naming_no_row_of_ours_is_the_one_400_of_its_field(
-    api, doctor, other_clinic, field, route, index, kind
-):
+def send_bad_id(api, doctor, other_clinic, field, index, kind):
+    """The id sent and the answer to the doctor's request to route `index` of `field`, naming the
+    `kind` of id that is no row of theirs (the one request of the answer's test and the trail's)."""
     with scopes_disabled():
         bad = BAD_IDS[field][kind](doctor, other_clinic)
         method, url, data, body_format = ROUTES[field][index][1](doctor, bad)
     client = api(doctor)
-
     if body_format is None:
-        response = client.get(url, data)
-    else:
-        response = getattr(client, method)(url, data, format=body_format)
+        return bad, client.get(url, data)
+    return bad, getattr(client, method)(url, data, format=body_format)
+
+
+@pytest.mark.parametrize(("field", "route", "index", "kind"), CASES)
+def test_an_id_naming_no_row_of_ours_is_the_one_400_of_its_field(
+    api, doctor, other_clinic, field, route, index, kind
+):
+    _, response = send_bad_id(api, doctor, other_clinic, field, index, kind)
 
     assert response.status_code == 400, (route, kind, response.content)
     assert response.json() == {
@@ -239,15 +243,7 @@ def test_a_refused_id_is_recorded_as_an_attempt_in_the_callers_trail(
 ):
     """Probing ids through bodies and query strings is in the clinic's trail, as through URLs: the
     row named, the field, outcome attempted, the caller and their clinic (never the other's)."""
-    with scopes_disabled():
-        bad = BAD_IDS[field][kind](doctor, other_clinic)
-        method, url, data, body_format = ROUTES[field][index][1](doctor, bad)
-    client = api(doctor)
-
-    if body_format is None:
-        response = client.get(url, data)
-    else:
-        response = getattr(client, method)(url, data, format=body_format)
+    bad, response = send_bad_id(api, doctor, other_clinic, field, index, kind)
 
     assert response.status_code == 400
     attempts = [
