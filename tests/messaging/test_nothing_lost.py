@@ -23,6 +23,17 @@ def created_ids(events: list[dict]) -> list[int]:
     return [event["message"]["id"] for event in events if event["type"] == "message.created"]
 
 
+def all_created_and_counted(count: int):
+    """Done when `count` messages arrived and the unread count that follows the last one too (each
+    message sends `message.created`, then `unread.count`; they may come in different frames)."""
+
+    def done(events: list[dict]) -> bool:
+        kinds = [event["type"] for event in events]
+        return len(created_ids(events)) >= count and kinds[-1] == "unread.count"
+
+    return done
+
+
 def catch_up(client, after_id: int) -> tuple[list[int], int]:
     """What a reconnecting client does: page through ?after_id= until nothing is left."""
     ids, first_total = [], None
@@ -56,7 +67,7 @@ def test_500_messages_across_a_reconnect_arrive_all_once_with_the_right_unread_c
 
         socket = await open_socket(nurse)  # ...and it comes back
         live_after = await sync_to_async(send_batch)(150)
-        events = flatten(await frames_until(socket, lambda e: len(created_ids(e)) >= 150, timeout=20))
+        events = flatten(await frames_until(socket, all_created_and_counted(150), timeout=20))
         assert created_ids(events) == live_after
         last_count = [event["count"] for event in events if event["type"] == "unread.count"][-1]
         await socket.disconnect()
