@@ -211,6 +211,10 @@ class AdminBrowser:
         html = self.css("html")
         self.css(selector).click()
         self.wait.until(shown.staleness_of(html))
+        self.wait_until(
+            lambda: self.driver.execute_script("return document.readyState") == "complete",
+            "the next page did not finish loading",
+        )
 
     def login(self, user, password: str = DEFAULT_PASSWORD, *, screenshot: str | None = None) -> None:
         """Through the real /admin/login/ page, as staff do: a doctor's or receptionist's clinic asks
