@@ -1,6 +1,8 @@
 """A real browser on the admin: headless Chromium driven by Selenium against pytest-django's
-live_server (a threaded WSGI server in this process, on the test database, serving the static
-files through the staticfiles finders, so the admin's CSS and JavaScript load with DEBUG off).
+live_server (a WSGI server in a thread of this process, on the test database, serving the static
+files through the staticfiles finders, so the admin's CSS and JavaScript load with DEBUG off; one
+request at a time on SQLite, see `live_server` below). The today page's websocket finds no ASGI
+server there (a 404 in the log) and is tested elsewhere (tests/appointments_admin/test_today_live.py).
 
 One Chromium for the whole session (starting one costs about a second); each test gets it with no
 cookies, the desktop window size and English. Without chromium and chromedriver on the machine the
@@ -109,7 +111,7 @@ def _serial_live_server_thread():
 
 
 @pytest.fixture(scope="session")
-def live_server(request):
+def live_server():
     """pytest-django's live server (the same name, so a test using it gets a transactional database
     and ALLOWED_HOSTS names its host), answering one request at a time on the in-memory SQLite
     database; threaded, as pytest-django's, on PostgreSQL."""

@@ -7,6 +7,7 @@ The clinic's day is Monday 7 January 2030 (a fixed day, so that the screenshots 
 run to the next); the clinic is in Dakar (UTC all year).
 """
 
+import struct
 from datetime import UTC, date, datetime, time
 
 import pytest
@@ -15,7 +16,7 @@ from appointments.models import Appointment, AppointmentStatus, WorkingHours
 from keneyapp.accounts.roles import Role
 from keneyapp.core.scoping import scopes_disabled
 from patients.models import Patient
-from tests.browser.conftest import TABLET
+from tests.browser.conftest import DESKTOP, TABLET
 from tests.factories import AppointmentFactory, PatientFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
@@ -76,7 +77,7 @@ def test_receptionist_books_a_free_slot_from_the_calendar_and_checks_the_patient
 
     page.wait_for("#appointment_form")
     page.shoot("booking-form")
-    assert page.css("#id_appointment_date_0").get_attribute("value")  # the slot's start, pre-filled
+    assert page.css("#id_appointment_date_0").get_attribute("value") == DAY  # the slot's start, pre-filled
     assert page.css("#id_appointment_date_1").get_attribute("value").startswith("10:00")
     assert page.css("#id_duration_minutes").get_attribute("value") == "30"
     assert doctor.display_name in page.css("#id_provider + .select2").text
@@ -103,6 +104,21 @@ def test_receptionist_books_a_free_slot_from_the_calendar_and_checks_the_patient
         booked.refresh_from_db()
     assert booked.status == AppointmentStatus.CHECKED_IN
     assert booked.arrived_at is not None
+
+    # Every page the flow visited, in both languages, as a 1280x900 PNG (its IHDR's width, height).
+    pages = (
+        "login",
+        "admin-index",
+        "calendar-day",
+        "booking-form",
+        "booking-saved",
+        "today",
+        "today-checked-in",
+    )
+    assert {(shot.parent.name, shot.stem) for shot in page.shots} == {
+        (language, name) for language in ("en", "fr") for name in pages
+    }
+    assert {struct.unpack(">II", shot.read_bytes()[16:24]) for shot in page.shots} == {DESKTOP}
 
 
 def test_doctor_writes_the_visit_notes_and_completes_it(admin_browser, clinic, doctor):
