@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint install clean
+.PHONY: run test lint install clean screenshots
 
 install: $(INSTALLED)
 
@@ -31,6 +31,13 @@ run: $(INSTALLED)
 # The whole suite; on PostgreSQL and Redis when DATABASE_URL and REDIS_URL are set.
 test: $(INSTALLED)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The browser tests (tests/browser/: headless Chromium, which must be installed: apt-get install
+# chromium chromium-driver), saving their screenshots of each page, in English and French, to
+# docs/screenshots/ (linked from the README) instead of a temporary directory.
+screenshots: $(INSTALLED)
+	rm -f docs/screenshots/en/*.png docs/screenshots/fr/*.png
+	REQUIRE_BROWSER=1 SCREENSHOT_DIR=docs/screenshots $(BIN)/pytest tests/browser -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
