@@ -443,6 +443,9 @@ def probe_sections(plan: Plan, env: dict[str, str], web_url: str, asgi_url: str,
         sockets=plan.ws_sockets,
         messages=plan.ws_messages,
         list_requests=plan.probe_requests,
+        # The topology's channel layer is its REDIS_URL (CHANNELS_REDIS_URL unset): the bursts are
+        # published there, straight to the sockets' groups.
+        burst_redis_url=plan.redis_url,
     )
     # The guide's "WebSocket message" row: from the POST's answer to the event on the receiver's socket.
     websocket_row = {**messaging["answer_to_event"], "rps": None, "avg_ms": None}
@@ -453,7 +456,8 @@ def probe_sections(plan: Plan, env: dict[str, str], web_url: str, asgi_url: str,
             "markdown": websocket_latency.markdown_rows(messaging),
             "failures": messaging["post_failures"]
             + messaging["events_lost"]
-            + messaging["inbox"]["failures"],
+            + messaging["inbox"]["failures"]
+            + sum(row["lost"] + row["out_of_order"] for row in (messaging["bursts"] or {}).values()),
             "endpoints": {"WebSocket message": websocket_row},
         },
         "documents": {

@@ -26,6 +26,7 @@ import json
 import math
 import time
 
+from bench import websocket_bursts
 from bench.http_client import DEMO_LOGIN, Client, add_server_arguments, latency_figures, print_figures
 
 STAFF_USERNAME = "demo.staff{:02d}"  # demo.seeding.MESSAGING_STAFF_USERNAME
@@ -51,6 +52,7 @@ class SocketPool:
         self.sockets: list = []
         self.readers: list[asyncio.Task] = []
         self.closed_early = 0
+        self.bursts = websocket_bursts.BurstRecorder()
 
     async def open(self, ws_url: str, token: str, count: int) -> None:
         from websockets.asyncio.client import connect
@@ -60,14 +62,16 @@ class SocketPool:
                 f"{ws_url}/ws/notifications/", subprotocols=["bearer", token], max_queue=None
             )
             self.sockets.append(socket)
-            self.readers.append(asyncio.create_task(self._read(socket)))
+            self.readers.append(asyncio.create_task(self._read(socket, len(self.sockets) - 1)))
 
-    async def _read(self, socket) -> None:
+    async def _read(self, socket, index: int) -> None:
         try:
             async for raw in socket:
                 received = time.perf_counter()
                 frame = json.loads(raw)
-                for event in frame["events"] if frame.get("type") == "batch" else [frame]:
+                events = frame["events"] if frame.get("type") == "batch" else [frame]
+                self.bursts.frame(index, events, time.time())
+                for event in events:
                     if event.get("type") != "message.created":
                         continue
                     message_id = event["message"]["id"]
@@ -96,7 +100,15 @@ class SocketPool:
 
 
 async def _measure_events(
-    *, url: str, asgi_url: str, sender: Client, receivers: list[tuple[int, str]], sockets: int, messages: int
+    *,
+    url: str,
+    asgi_url: str,
+    sender: Client,
+    receivers: list[tuple[int, str]],
+    sockets: int,
+    messages: int,
+    burst_redis_url: str | None,
+    tenant_id: int,
 ) -> dict:
     pool = SocketPool()
     per_user = [min(SOCKETS_PER_USER, sockets - i * SOCKETS_PER_USER) for i in range(len(receivers))]
@@ -126,6 +138,14 @@ async def _measure_events(
             early += arrived < answered
             answer_to_event.append(max(0.0, (arrived - answered) * 1000))
             start_to_event.append((arrived - answered) * 1000 + elapsed_ms)
+        bursts = None
+        if burst_redis_url:
+            bursts = await websocket_bursts.measure(
+                redis_url=burst_redis_url,
+                recorder=pool.bursts,
+                tenant_id=tenant_id,
+                users=[(user_id, count) for (user_id, _), count in zip(receivers, per_user, strict=True)],
+            )
     finally:
         await pool.close()
     return {
@@ -142,6 +162,7 @@ async def _measure_events(
         "post_messages": latency_figures(post_ms, failures),
         "url": url,
         "asgi_url": asgi_url,
+        "bursts": bursts,
     }
 
 
@@ -167,6 +188,7 @@ def measure(
     sockets: int = 200,
     messages: int = 300,
     list_requests: int = 200,
+    burst_redis_url: str | None = None,
 ) -> dict:
     """The figures, as a dict (see markdown_rows). HTTP goes to the web URL, sockets to the ASGI
     URL (ws://...; http:// is accepted and turned into ws://)."""
@@ -182,9 +204,8 @@ def measure(
             client = Client(url)
             receiver_clients.append(client)
             receivers.append((None, client.login(STAFF_USERNAME.format(number), STAFF_PASSWORD)))
-        receivers = [
-            (me(client)["id"], token) for client, (_, token) in zip(receiver_clients, receivers, strict=True)
-        ]
+        profiles = [me(client) for client in receiver_clients]
+        receivers = [(profile["id"], token) for profile, (_, token) in zip(profiles, receivers, strict=True)]
         figures = asyncio.run(
             _measure_events(
                 url=url,
@@ -193,6 +214,8 @@ def measure(
                 receivers=receivers,
                 sockets=sockets,
                 messages=messages,
+                burst_redis_url=burst_redis_url,
+                tenant_id=profiles[0]["clinic"]["id"],
             )
         )
         figures["inbox"] = inbox_latency(receiver_clients[0], requests=list_requests)
@@ -226,6 +249,7 @@ def markdown_rows(figures: dict) -> list[str]:
             f"{_n(row['p99_ms'])} | {_n(row['max_ms'])} |"
             for name, row in rows
         ),
+        *(["", *websocket_bursts.markdown_rows(figures["bursts"])] if figures.get("bursts") else []),
     ]
 
 
@@ -250,6 +274,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--messages", type=int, default=300, help="messages sent (latency samples)")
     parser.add_argument("--list-requests", type=int, default=200)
+    parser.add_argument(
+        "--burst-redis-url",
+        default=None,
+        help="the server's channel-layer Redis: also publish bursts there (bench/websocket_bursts.py)",
+    )
     args = parser.parse_args(argv)
     figures = measure(
         args.url,
@@ -258,6 +287,7 @@ def main(argv: list[str] | None = None) -> int:
         username=args.username,
         password=args.password,
         sockets=args.sockets,
+        burst_redis_url=args.burst_redis_url,
         messages=args.messages,
         list_requests=args.list_requests,
     )
