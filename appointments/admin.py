@@ -40,7 +40,7 @@ class AppointmentAdminForm(ServiceModelForm):
                 reason=data["reason"],
                 notes=data.get("notes", ""),  # left out of the form of a role that may not write it
                 status=data["status"],
-                cancellation_reason=data["cancellation_reason"],
+                cancellation_reason=data.get("cancellation_reason", ""),  # not on the add form
                 zone=clinic_zone(tenant),
             )
         else:
@@ -114,6 +114,14 @@ class AppointmentAdmin(TodayAdminMixin, CalendarAdminMixin, ServiceAdminMixin, T
 
     def get_search_results(self, request, queryset, search_term):
         return patient_filter_search(queryset, search_term, path="patient__search_text"), False
+
+    # A new appointment has no times of its own yet and is not cancelled: those fields are hidden.
+    def get_readonly_fields(self, request, obj=None):
+        return super().get_readonly_fields(request, obj) if obj is not None else ()
+
+    def get_exclude(self, request, obj=None):
+        excluded = tuple(super().get_exclude(request, obj) or ())
+        return excluded if obj is not None else (*excluded, "cancellation_reason")
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser  # appointments are cancelled, not deleted

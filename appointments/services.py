@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from appointments import events, selectors
 from appointments.models import Appointment, AppointmentStatus, TimeOff, WorkingHours
@@ -32,12 +33,24 @@ FINAL_STATUSES = (AppointmentStatus.COMPLETED, AppointmentStatus.CANCELLED, Appo
 # What an update may name besides `status`; `patient_id` comes from the admin only (the API's
 # input has no such field: a booking's patient is fixed there).
 UPDATABLE_FIELDS = ("appointment_date", "duration_minutes", "reason", "notes")
+# The free texts' limits (the API's since it exists; the notes column has none): admin and API alike.
+TEXT_LIMITS = {"notes": 5000}
 
 
 @dataclass(frozen=True, slots=True)
 class BookingResult:
     appointment: Appointment
     outside_working_hours: bool
+
+
+def _check_texts(values: dict) -> None:
+    errors = {
+        name: [gettext("Ensure this field has no more than %(limit)d characters.") % {"limit": limit}]
+        for name, limit in TEXT_LIMITS.items()
+        if len(values.get(name) or "") > limit
+    }
+    if errors:
+        raise ValidationError(errors)
 
 
 def _resolve_provider(tenant: Tenant | int, provider_id: int | None) -> User | None:
@@ -148,6 +161,7 @@ def appointment_book(
     """
     if status != AppointmentStatus.SCHEDULED:
         _check_role_for_status(status, created_by)
+    _check_texts({"notes": notes})
     appointment = Appointment(
         tenant=tenant,
         patient=patient_resolve(tenant=tenant, patient_id=patient_id),
@@ -207,6 +221,7 @@ def appointment_update(
         .select_related("patient", "provider")
         .get(pk=appointment.pk)
     )
+    _check_texts(changes)
     if "status" in changes:
         _check_status_change(appointment, changes["status"], actor)
     if appointment.status in FINAL_STATUSES:
@@ -285,10 +300,32 @@ TIME_OFF_FIELDS = ("provider", "starts_at", "ends_at", "reason")
 
 def _check_schedule_entry(entry: WorkingHours | TimeOff) -> None:
     # The provider comes from a form or a script: only a doctor or nurse of the entry's clinic.
-    # (An end before the start is the model's check constraint: the form reports it, the database
-    # refuses it.)
     if selectors.clinical_staff_get(tenant=entry.tenant_id, user_id=entry.provider_id) is None:
         raise ValidationError({"provider": ["No such doctor or nurse in this clinic."]})
+    # Also the models' check constraints (the database's last word), said in the desk's words.
+    if entry.ends_at <= entry.starts_at:
+        raise ValidationError({"ends_at": [gettext("The end must be after the start.")]})
+    if isinstance(entry, WorkingHours):
+        clash = selectors.working_hours_overlapping(
+            tenant=entry.tenant_id,
+            provider_id=entry.provider_id,
+            weekday=entry.weekday,
+            starts_at=entry.starts_at,
+            ends_at=entry.ends_at,
+            exclude_id=entry.pk,
+        )
+        if clash is not None:
+            raise ValidationError({"starts_at": [working_hours_overlap_message(clash)]})
+
+
+def working_hours_overlap_message(clash: WorkingHours) -> str:
+    return gettext(
+        "These hours overlap hours already set for this person on %(weekday)s, %(start)s to %(end)s."
+    ) % {
+        "weekday": clash.get_weekday_display(),
+        "start": f"{clash.starts_at:%H:%M}",
+        "end": f"{clash.ends_at:%H:%M}",
+    }
 
 
 @transaction.atomic
