@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 
 from appointments import admin_booking, services
 from appointments.admin_calendar import CalendarAdminMixin
+from appointments.admin_hours import HoursGridAdminMixin
 from appointments.admin_today import TodayAdminMixin
 from appointments.models import Appointment, AppointmentStatus, TimeOff, WorkingHours
 from keneyapp.core.admin import ClinicRelatedFieldListFilter, TenantScopedAdmin
@@ -170,7 +171,7 @@ class ScheduleAdmin(ServiceAdminMixin, TenantScopedAdmin):
 
 
 @admin.register(WorkingHours)
-class WorkingHoursAdmin(ScheduleAdmin):
+class WorkingHoursAdmin(HoursGridAdminMixin, ScheduleAdmin):
     form = WorkingHoursAdminForm
     list_display = ("provider", "weekday", "starts_at", "ends_at")
     list_filter = ("weekday", ("provider", ClinicRelatedFieldListFilter))

@@ -302,3 +302,13 @@ def working_hours_overlapping(
     if exclude_id is not None:
         queryset = queryset.exclude(pk=exclude_id)
     return queryset.order_by("starts_at").first()
+
+
+def provider_week_hours(*, tenant: Tenant | int, provider_id: int) -> dict[int, list[WorkingHours]]:
+    """The provider's working hours by weekday (0 = Monday), each day's in time order: one query."""
+    week: dict[int, list[WorkingHours]] = {day: [] for day in range(7)}
+    for entry in WorkingHours.objects.filter(tenant=tenant, provider_id=provider_id).order_by(
+        "weekday", "starts_at"
+    ):
+        week[entry.weekday].append(entry)
+    return week

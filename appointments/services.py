@@ -9,7 +9,8 @@ the check and the insert there happen under the database's write lock.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from appointments import events, selectors
-from appointments.models import Appointment, AppointmentStatus, TimeOff, WorkingHours
+from appointments.models import Appointment, AppointmentStatus, TimeOff, Weekday, WorkingHours
 from appointments.status_rules import action_for_status, can_transition
 from keneyapp.accounts.models import Tenant, User
 from keneyapp.accounts.roles import role_can
@@ -353,6 +354,44 @@ def schedule_entry_update(*, entry: WorkingHours | TimeOff, data: dict) -> Worki
         _check_schedule_entry(entry)
         entry.save(update_fields=update_fields_for(entry, changed))
     return entry
+
+
+@transaction.atomic
+def working_hours_set_week(
+    *, tenant: Tenant, provider_id: int, week: dict[int, list[tuple[time, time]]]
+) -> list[WorkingHours]:
+    """Replace a provider's working hours on the weekdays given (the admin's weekly grid): every
+    interval checked first (an end after its start, no two of a day overlapping), refused whole
+    with one plain message per day, else the day's old intervals deleted and the new ones written."""
+    provider = selectors.clinical_staff_get(tenant=tenant, user_id=provider_id)
+    if provider is None:
+        raise ValidationError({"provider": ["No such doctor or nurse in this clinic."]})
+    errors: dict[str, list[str]] = {}
+    for weekday, intervals in sorted(week.items()):
+        day = Weekday(weekday).label
+        ordered = sorted(intervals)
+        if any(end <= start for start, end in ordered):
+            errors[str(weekday)] = [gettext("%(day)s: each end must be after its start.") % {"day": day}]
+            continue
+        for (start, end), (next_start, next_end) in pairwise(ordered):
+            if next_start < end:
+                errors[str(weekday)] = [
+                    gettext("%(day)s: %(first)s and %(second)s overlap.")
+                    % {
+                        "day": day,
+                        "first": f"{start:%H:%M}-{end:%H:%M}",
+                        "second": f"{next_start:%H:%M}-{next_end:%H:%M}",
+                    }
+                ]
+                break
+    if errors:
+        raise ValidationError(errors)
+    WorkingHours.objects.filter(tenant=tenant, provider=provider, weekday__in=list(week)).delete()
+    return WorkingHours.objects.bulk_create(
+        WorkingHours(tenant=tenant, provider=provider, weekday=weekday, starts_at=start, ends_at=end)
+        for weekday, intervals in sorted(week.items())
+        for start, end in sorted(intervals)
+    )
 
 
 def schedule_entry_delete(*, entry: WorkingHours | TimeOff) -> None:
