@@ -45,7 +45,12 @@ TEXT_LIMITS = {"address": 2000, "allergies": 5000, "notes": 20000}
 PATIENT_STAYS_IN_CLINIC = "A patient cannot move to another clinic; register them in the new clinic."
 
 
-def date_of_birth_problem(value: date) -> tuple[str, str] | None:
+def date_of_birth_problem(value: date | str) -> tuple[str, str] | None:
+    if isinstance(value, str):  # a script's ISO text: the model's field would take it
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return "Enter a valid date.", "invalid"
     # "Today" where it is latest on Earth (UTC+14): a baby born today anywhere is accepted.
     if value > (timezone.now() + LATEST_UTC_OFFSET).date():
         return "Date of birth cannot be in the future.", "future_date"
