@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from keneyapp.accounts.models import Tenant, User
 from keneyapp.core import audit
@@ -50,7 +51,7 @@ def date_of_birth_problem(value: date | str) -> tuple[str, str] | None:
         try:
             value = date.fromisoformat(value)
         except ValueError:
-            return "Enter a valid date.", "invalid"
+            return gettext("Enter a valid date."), "invalid"
     # "Today" where it is latest on Earth (UTC+14): a baby born today anywhere is accepted.
     if value > (timezone.now() + LATEST_UTC_OFFSET).date():
         return "Date of birth cannot be in the future.", "future_date"
@@ -78,7 +79,9 @@ def phone_number_problem(value: str) -> tuple[str, str] | None:
 def text_length_problem(name: str, value: str) -> tuple[str, str] | None:
     limit = TEXT_LIMITS.get(name)
     if limit is not None and value and len(value) > limit:
-        return f"Ensure this field has no more than {limit} characters.", "max_length"
+        return gettext("Ensure this field has no more than %(limit)d characters.") % {
+            "limit": limit
+        }, "max_length"
     return None
 
 

@@ -183,3 +183,10 @@ def test_the_link_to_all_appointments_filters_on_the_patient(browser, doctor, pa
     page = browser(doctor).get(f"/admin/appointments/appointment/?patient__id__exact={patient.pk}")
     assert page.status_code == 200
     assert [row.pk for row in page.context["cl"].result_list] == [mine.pk]
+
+
+def test_the_book_button_opens_the_booking_form_with_the_patient_chosen(browser, receptionist, patient):
+    page = browser(receptionist).get(f"/admin/appointments/appointment/add/?patient={patient.pk}")
+    assert page.status_code == 200
+    assert str(page.context["adminform"].form["patient"].value()) == str(patient.pk)
+    assert f'<option value="{patient.pk}" selected>' in page.content.decode()
