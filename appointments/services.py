@@ -304,7 +304,8 @@ def _check_schedule_entry(entry: WorkingHours | TimeOff) -> None:
     if selectors.clinical_staff_get(tenant=entry.tenant_id, user_id=entry.provider_id) is None:
         raise ValidationError({"provider": ["No such doctor or nurse in this clinic."]})
     # Also the models' check constraints (the database's last word), said in the desk's words.
-    if entry.ends_at <= entry.starts_at:
+    # Both times of day (working hours) or both instants (time off); mypy sees the union of each.
+    if entry.ends_at <= entry.starts_at:  # type: ignore[operator]
         raise ValidationError({"ends_at": [gettext("The end must be after the start.")]})
     if isinstance(entry, WorkingHours):
         clash = selectors.working_hours_overlapping(

@@ -209,3 +209,17 @@ def test_a_taken_username_is_refused_by_the_admin_and_the_service(browser, clini
     assert refused.value.message_dict["username"][0] in error
     assert plain(error)
     assert User.objects.filter(username=doctor.username).count() == 1
+
+
+def test_time_off_ending_before_it_starts_is_refused_plainly(browser, clinic_admin, doctor):
+    form = {
+        "provider": doctor.pk,
+        "starts_at_0": "2030-01-07",
+        "starts_at_1": "12:00",
+        "ends_at_0": "2030-01-07",
+        "ends_at_1": "08:00",
+        "reason": "",
+        "_save": "Save",
+    }
+    error = admin_errors(browser(clinic_admin).post("/admin/appointments/timeoff/add/", form))
+    assert "The end must be after the start." in error and plain(error)
