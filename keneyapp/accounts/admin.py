@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from keneyapp.accounts import mfa
@@ -179,6 +180,8 @@ class UserAdmin(DjangoUserAdmin):
         return queryset.filter(tenant=request.user.tenant_id, is_superuser=False)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "tenant":
+            kwargs.setdefault("label", _("Clinic"))  # the model's "tenant" is no word of the desk
         if db_field.name == "tenant" and not is_platform_admin(request):
             kwargs["queryset"] = Tenant.objects.filter(pk=request.user.tenant_id)
             kwargs["initial"] = request.user.tenant_id

@@ -71,3 +71,10 @@ def test_a_weak_password_is_refused_by_the_admin_and_the_service_alike(browser, 
         services.staff_create(tenant=clinic, username="fatou.sall", role=Role.NURSE, password="12345678")
     assert set(refused.value.message_dict["password"]) <= set(admin_errors)
     assert not User.objects.filter(username="fatou.sall").exists()
+
+
+def test_the_staff_forms_say_clinic_not_tenant(browser, clinic_admin, doctor):
+    client = browser(clinic_admin)
+    for url in (USER_ADD, f"/admin/accounts/user/{doctor.pk}/change/"):
+        text = client.get(url).content.decode()
+        assert 'for="id_tenant">Clinic' in text and "Tenant" not in text
