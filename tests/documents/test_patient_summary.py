@@ -190,3 +190,8 @@ def test_the_book_button_opens_the_booking_form_with_the_patient_chosen(browser,
     assert page.status_code == 200
     assert str(page.context["adminform"].form["patient"].value()) == str(patient.pk)
     assert f'<option value="{patient.pk}" selected>' in page.content.decode()
+
+
+def test_the_edit_form_links_back_to_the_summary(browser, doctor, patient):
+    page = browser(doctor).get(f"/admin/patients/patient/{patient.pk}/change/")
+    assert summary_url(patient).encode() in page.content
