@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 
 from appointments import admin_booking, services
 from appointments.admin_calendar import CalendarAdminMixin
+from appointments.admin_hours import HoursGridAdminMixin
 from appointments.admin_today import TodayAdminMixin
 from appointments.models import Appointment, AppointmentStatus, TimeOff, WorkingHours
 from keneyapp.core.admin import ClinicRelatedFieldListFilter, TenantScopedAdmin
@@ -40,7 +41,7 @@ class AppointmentAdminForm(ServiceModelForm):
                 reason=data["reason"],
                 notes=data.get("notes", ""),  # left out of the form of a role that may not write it
                 status=data["status"],
-                cancellation_reason=data["cancellation_reason"],
+                cancellation_reason=data.get("cancellation_reason", ""),  # not on the add form
                 zone=clinic_zone(tenant),
             )
         else:
@@ -115,6 +116,14 @@ class AppointmentAdmin(TodayAdminMixin, CalendarAdminMixin, ServiceAdminMixin, T
     def get_search_results(self, request, queryset, search_term):
         return patient_filter_search(queryset, search_term, path="patient__search_text"), False
 
+    # A new appointment has no times of its own yet and is not cancelled: those fields are hidden.
+    def get_readonly_fields(self, request, obj=None):
+        return super().get_readonly_fields(request, obj) if obj is not None else ()
+
+    def get_exclude(self, request, obj=None):
+        excluded = tuple(super().get_exclude(request, obj) or ())
+        return excluded if obj is not None else (*excluded, "cancellation_reason")
+
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser  # appointments are cancelled, not deleted
 
@@ -162,7 +171,7 @@ class ScheduleAdmin(ServiceAdminMixin, TenantScopedAdmin):
 
 
 @admin.register(WorkingHours)
-class WorkingHoursAdmin(ScheduleAdmin):
+class WorkingHoursAdmin(HoursGridAdminMixin, ScheduleAdmin):
     form = WorkingHoursAdminForm
     list_display = ("provider", "weekday", "starts_at", "ends_at")
     list_filter = ("weekday", ("provider", ClinicRelatedFieldListFilter))

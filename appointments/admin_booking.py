@@ -51,7 +51,7 @@ def double_booking_message(
     minutes: int,
     zone: ZoneInfo,
 ) -> str | SafeString:
-    """'Dr Awa Ndiaye already sees Moussa Diop (A0000002) at 09:00-09:30 (appointment 12).' and
+    """'Dr Awa Ndiaye already sees Moussa Diop (A0000002) at 09:00-09:30.' and
     the next free slot, as a link to the booking form pre-filled with it."""
     clash = error.extra.get("conflicting_appointment")
     if clash is None:
@@ -60,13 +60,12 @@ def double_booking_message(
     if booked is None:
         return error.detail
     text = format_html(
-        _("{provider} already sees {patient} ({mrn}) at {start}-{end} (appointment {id})."),
+        _("{provider} already sees {patient} ({mrn}) at {start}-{end}."),
         provider=provider.display_name,
         patient=booked.patient.full_name,
         mrn=booked.patient.mrn,
         start=_when(clash["appointment_date"], zone),
         end=f"{clash['ends_at'].astimezone(zone):%H:%M}",
-        id=clash["id"],
     )
     slot = calendar_selectors.next_free_slot(
         tenant=tenant, provider_id=provider.pk, after=starts_at, minutes=minutes, zone=zone

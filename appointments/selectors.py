@@ -290,3 +290,25 @@ def is_within_working_hours(
     return not TimeOff.objects.filter(
         tenant=tenant, provider_id=provider_id, starts_at__lt=ends_at, ends_at__gt=starts_at
     ).exists()
+
+
+def working_hours_overlapping(
+    *, tenant: Tenant | int, provider_id: int, weekday: int, starts_at, ends_at, exclude_id: int | None = None
+) -> WorkingHours | None:
+    """The provider's first interval on that weekday that overlaps [starts_at, ends_at), if any."""
+    queryset = WorkingHours.objects.filter(
+        tenant=tenant, provider_id=provider_id, weekday=weekday, starts_at__lt=ends_at, ends_at__gt=starts_at
+    )
+    if exclude_id is not None:
+        queryset = queryset.exclude(pk=exclude_id)
+    return queryset.order_by("starts_at").first()
+
+
+def provider_week_hours(*, tenant: Tenant | int, provider_id: int) -> dict[int, list[WorkingHours]]:
+    """The provider's working hours by weekday (0 = Monday), each day's in time order: one query."""
+    week: dict[int, list[WorkingHours]] = {day: [] for day in range(7)}
+    for entry in WorkingHours.objects.filter(tenant=tenant, provider_id=provider_id).order_by(
+        "weekday", "starts_at"
+    ):
+        week[entry.weekday].append(entry)
+    return week

@@ -9,15 +9,17 @@ the check and the insert there happen under the database's write lock.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from appointments import events, selectors
-from appointments.models import Appointment, AppointmentStatus, TimeOff, WorkingHours
+from appointments.models import Appointment, AppointmentStatus, TimeOff, Weekday, WorkingHours
 from appointments.status_rules import action_for_status, can_transition
 from keneyapp.accounts.models import Tenant, User
 from keneyapp.accounts.roles import role_can
@@ -32,12 +34,24 @@ FINAL_STATUSES = (AppointmentStatus.COMPLETED, AppointmentStatus.CANCELLED, Appo
 # What an update may name besides `status`; `patient_id` comes from the admin only (the API's
 # input has no such field: a booking's patient is fixed there).
 UPDATABLE_FIELDS = ("appointment_date", "duration_minutes", "reason", "notes")
+# The free texts' limits (the API's since it exists; the notes column has none): admin and API alike.
+TEXT_LIMITS = {"notes": 5000}
 
 
 @dataclass(frozen=True, slots=True)
 class BookingResult:
     appointment: Appointment
     outside_working_hours: bool
+
+
+def _check_texts(values: dict) -> None:
+    errors = {
+        name: [gettext("Ensure this field has no more than %(limit)d characters.") % {"limit": limit}]
+        for name, limit in TEXT_LIMITS.items()
+        if len(values.get(name) or "") > limit
+    }
+    if errors:
+        raise ValidationError(errors)
 
 
 def _resolve_provider(tenant: Tenant | int, provider_id: int | None) -> User | None:
@@ -148,6 +162,7 @@ def appointment_book(
     """
     if status != AppointmentStatus.SCHEDULED:
         _check_role_for_status(status, created_by)
+    _check_texts({"notes": notes})
     appointment = Appointment(
         tenant=tenant,
         patient=patient_resolve(tenant=tenant, patient_id=patient_id),
@@ -207,6 +222,7 @@ def appointment_update(
         .select_related("patient", "provider")
         .get(pk=appointment.pk)
     )
+    _check_texts(changes)
     if "status" in changes:
         _check_status_change(appointment, changes["status"], actor)
     if appointment.status in FINAL_STATUSES:
@@ -285,10 +301,33 @@ TIME_OFF_FIELDS = ("provider", "starts_at", "ends_at", "reason")
 
 def _check_schedule_entry(entry: WorkingHours | TimeOff) -> None:
     # The provider comes from a form or a script: only a doctor or nurse of the entry's clinic.
-    # (An end before the start is the model's check constraint: the form reports it, the database
-    # refuses it.)
     if selectors.clinical_staff_get(tenant=entry.tenant_id, user_id=entry.provider_id) is None:
         raise ValidationError({"provider": ["No such doctor or nurse in this clinic."]})
+    # Also the models' check constraints (the database's last word), said in the desk's words.
+    # Both times of day (working hours) or both instants (time off); mypy sees the union of each.
+    if entry.ends_at <= entry.starts_at:  # type: ignore[operator]
+        raise ValidationError({"ends_at": [gettext("The end must be after the start.")]})
+    if isinstance(entry, WorkingHours):
+        clash = selectors.working_hours_overlapping(
+            tenant=entry.tenant_id,
+            provider_id=entry.provider_id,
+            weekday=entry.weekday,
+            starts_at=entry.starts_at,
+            ends_at=entry.ends_at,
+            exclude_id=entry.pk,
+        )
+        if clash is not None:
+            raise ValidationError({"starts_at": [working_hours_overlap_message(clash)]})
+
+
+def working_hours_overlap_message(clash: WorkingHours) -> str:
+    return gettext(
+        "These hours overlap hours already set for this person on %(weekday)s, %(start)s to %(end)s."
+    ) % {
+        "weekday": clash.get_weekday_display(),
+        "start": f"{clash.starts_at:%H:%M}",
+        "end": f"{clash.ends_at:%H:%M}",
+    }
 
 
 @transaction.atomic
@@ -316,6 +355,44 @@ def schedule_entry_update(*, entry: WorkingHours | TimeOff, data: dict) -> Worki
         _check_schedule_entry(entry)
         entry.save(update_fields=update_fields_for(entry, changed))
     return entry
+
+
+@transaction.atomic
+def working_hours_set_week(
+    *, tenant: Tenant, provider_id: int, week: dict[int, list[tuple[time, time]]]
+) -> list[WorkingHours]:
+    """Replace a provider's working hours on the weekdays given (the admin's weekly grid): every
+    interval checked first (an end after its start, no two of a day overlapping), refused whole
+    with one plain message per day, else the day's old intervals deleted and the new ones written."""
+    provider = selectors.clinical_staff_get(tenant=tenant, user_id=provider_id)
+    if provider is None:
+        raise ValidationError({"provider": ["No such doctor or nurse in this clinic."]})
+    errors: dict[str, list[str]] = {}
+    for weekday, intervals in sorted(week.items()):
+        day = Weekday(weekday).label
+        ordered = sorted(intervals)
+        if any(end <= start for start, end in ordered):
+            errors[str(weekday)] = [gettext("%(day)s: each end must be after its start.") % {"day": day}]
+            continue
+        for (start, end), (next_start, next_end) in pairwise(ordered):
+            if next_start < end:
+                errors[str(weekday)] = [
+                    gettext("%(day)s: %(first)s and %(second)s overlap.")
+                    % {
+                        "day": day,
+                        "first": f"{start:%H:%M}-{end:%H:%M}",
+                        "second": f"{next_start:%H:%M}-{next_end:%H:%M}",
+                    }
+                ]
+                break
+    if errors:
+        raise ValidationError(errors)
+    WorkingHours.objects.filter(tenant=tenant, provider=provider, weekday__in=list(week)).delete()
+    return WorkingHours.objects.bulk_create(
+        WorkingHours(tenant=tenant, provider=provider, weekday=weekday, starts_at=start, ends_at=end)
+        for weekday, intervals in sorted(week.items())
+        for start, end in sorted(intervals)
+    )
 
 
 def schedule_entry_delete(*, entry: WorkingHours | TimeOff) -> None:

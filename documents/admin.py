@@ -3,7 +3,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from documents import downloads, services
+from documents import admin_summary, downloads, services
 from documents.models import Document, DocumentAccess, DocumentVersion
 from keneyapp.core import audit
 from keneyapp.core.admin import TenantScopedAdmin, is_platform_admin
@@ -179,3 +179,6 @@ def _patient_inline_instances(request, obj=None):
 
 
 _patient_admin.get_inline_instances = _patient_inline_instances
+
+# The patient's summary (documents/admin_summary.py): the patient list's links open it.
+admin_summary.install(_patient_admin)

@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from documents.models import Document, DocumentCategory, DocumentStatus, DocumentVersion
 from keneyapp.accounts.models import Tenant
@@ -147,3 +147,15 @@ def expired_pending_uploads(*, now, limit: int = 500) -> QuerySet[Document]:
     return Document.objects.filter(status=DocumentStatus.PENDING, upload_expires_at__lt=now).order_by(
         "upload_expires_at"
     )[:limit]
+
+
+def patient_documents_with_versions(
+    *, tenant: Tenant | int, patient_id: int, limit: int = 50
+) -> list[Document]:
+    """The patient's documents, newest first, each with its versions (newest first): two queries
+    whatever the number of documents (the admin's patient summary)."""
+    versions = Prefetch(
+        "versions", queryset=DocumentVersion.objects.order_by("-version"), to_attr="versions_newest_first"
+    )
+    queryset = document_filter(document_queryset(tenant=tenant), patient_id=patient_id)
+    return list(queryset.order_by("-created_at", "-id").prefetch_related(versions)[:limit])

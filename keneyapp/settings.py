@@ -132,7 +132,9 @@ APPEND_SLASH = False
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The admin's base_site.html (product and clinic in the header, the desk's style) overrides
+        # django.contrib.admin's, which the app loader would find first.
+        "DIRS": [BASE_DIR / "keneyapp" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

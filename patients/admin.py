@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from keneyapp.core.admin import TenantScopedAdmin
 from keneyapp.core.admin_services import ServiceAdminMixin, ServiceModelForm, SoftDeleteAdminMixin
@@ -7,11 +8,19 @@ from patients.models import Patient
 
 
 class PatientAdminForm(ServiceModelForm):
-    """The API's patient services: record numbers, unique email and number per clinic, search text."""
+    """The API's patient services: record numbers, unique email and number per clinic, search text,
+    and the rules on each value (a date of birth not in the future...)."""
 
     class Meta:
         model = Patient
         fields = ("tenant", *services.PATIENT_WRITABLE_FIELDS)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None and "mrn" in self.fields:
+            self.fields["mrn"].help_text = _(
+                "Leave empty: the clinic's next record number is assigned on saving."
+            )
 
     def save_through_service(self) -> Patient:
         if self.instance.pk is None:
@@ -44,6 +53,15 @@ class PatientAdmin(ServiceAdminMixin, SoftDeleteAdminMixin, TenantScopedAdmin):
         ("Clinical", {"fields": ("allergies", "notes")}),
         ("Record", {"fields": ("created_at", "updated_at", "created_by"), "classes": ("collapse",)}),
     )
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        # A new record has no dates nor author yet.
+        return (
+            fieldsets
+            if obj is not None
+            else [(n, o) for n, o in fieldsets if "created_at" not in o["fields"]]
+        )
 
     def get_queryset(self, request):
         # Soft-deleted patients are gone for everyone, as in the API.

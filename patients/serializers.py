@@ -1,28 +1,21 @@
 """Input validation for patient writes. Output is built from `.values()` in the selectors."""
 
-import re
-from datetime import date, timedelta
+from datetime import date
 
-from django.utils import timezone
 from rest_framework import serializers
 
 from keneyapp.core.serializers import IsoDateField, StrictInputSerializer
-from keneyapp.core.text import digits_only
+from patients import services
 from patients.models import Sex
 
-PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 ().\-]*$")
-MRN_PATTERN = re.compile(r"^[A-Za-z0-9\-]+$")
-OLDEST_BIRTH_YEAR = 1900
-LATEST_UTC_OFFSET = timedelta(hours=14)
+
+def _refuse(problem: tuple[str, str] | None) -> None:
+    if problem is not None:
+        raise serializers.ValidationError(problem[0], code=problem[1])
 
 
 def validate_phone_number(value: str) -> str:
-    if value and (not PHONE_PATTERN.match(value) or not 6 <= len(digits_only(value)) <= 15):
-        raise serializers.ValidationError(
-            "Enter a phone number of 6 to 15 digits, optionally starting with + "
-            "(spaces, dots, dashes and brackets allowed).",
-            code="invalid_phone",
-        )
+    _refuse(services.phone_number_problem(value))
     return value
 
 
@@ -41,19 +34,13 @@ class PatientInput(StrictInputSerializer):
     allergies = serializers.CharField(max_length=5000, required=False, allow_blank=True)
     notes = serializers.CharField(max_length=20000, required=False, allow_blank=True)
 
+    # The rules are the service's (the admin's form meets the same ones).
     def validate_mrn(self, value: str) -> str:
-        if not MRN_PATTERN.match(value):
-            raise serializers.ValidationError("Use letters, digits and dashes only.", code="invalid_mrn")
+        _refuse(services.mrn_problem(value))
         return value
 
     def validate_date_of_birth(self, value: date) -> date:
-        # "Today" where it is latest on Earth (UTC+14): a baby born today anywhere is accepted.
-        if value > (timezone.now() + LATEST_UTC_OFFSET).date():
-            raise serializers.ValidationError("Date of birth cannot be in the future.", code="future_date")
-        if value.year < OLDEST_BIRTH_YEAR:
-            raise serializers.ValidationError(
-                f"Date of birth must be in {OLDEST_BIRTH_YEAR} or later.", code="too_old"
-            )
+        _refuse(services.date_of_birth_problem(value))
         return value
 
 

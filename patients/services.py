@@ -1,9 +1,18 @@
-"""Writes of patients. The clinic always comes from the caller (never from a request body)."""
+"""Writes of patients. The clinic always comes from the caller (never from a request body).
+
+The rules on a patient's values (a date of birth not in the future, a record number's and a phone
+number's form, the free texts' lengths) are checked here, so the API's serializer and the admin's
+form refuse the same input with the same words (`patient_value_problem`).
+"""
+
+import re
+from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from keneyapp.accounts.models import Tenant, User
 from keneyapp.core import audit
@@ -28,7 +37,77 @@ PATIENT_WRITABLE_FIELDS = (
     "notes",
 )
 MRN_WIDTH = 8
+PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 ().\-]*$")
+MRN_PATTERN = re.compile(r"^[A-Za-z0-9\-]+$")
+OLDEST_BIRTH_YEAR = 1900
+LATEST_UTC_OFFSET = timedelta(hours=14)
+# The free texts' limits (the API's since it exists); the model's text columns have none.
+TEXT_LIMITS = {"address": 2000, "allergies": 5000, "notes": 20000}
 PATIENT_STAYS_IN_CLINIC = "A patient cannot move to another clinic; register them in the new clinic."
+
+
+def date_of_birth_problem(value: date | str) -> tuple[str, str] | None:
+    if isinstance(value, str):  # a script's ISO text: the model's field would take it
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return gettext("Enter a valid date."), "invalid"
+    # "Today" where it is latest on Earth (UTC+14): a baby born today anywhere is accepted.
+    if value > (timezone.now() + LATEST_UTC_OFFSET).date():
+        return "Date of birth cannot be in the future.", "future_date"
+    if value.year < OLDEST_BIRTH_YEAR:
+        return f"Date of birth must be in {OLDEST_BIRTH_YEAR} or later.", "too_old"
+    return None
+
+
+def mrn_problem(value: str) -> tuple[str, str] | None:
+    if value and not MRN_PATTERN.match(value):
+        return "Use letters, digits and dashes only.", "invalid_mrn"
+    return None
+
+
+def phone_number_problem(value: str) -> tuple[str, str] | None:
+    if value and (not PHONE_PATTERN.match(value) or not 6 <= len(digits_only(value)) <= 15):
+        return (
+            "Enter a phone number of 6 to 15 digits, optionally starting with + "
+            "(spaces, dots, dashes and brackets allowed).",
+            "invalid_phone",
+        )
+    return None
+
+
+def text_length_problem(name: str, value: str) -> tuple[str, str] | None:
+    limit = TEXT_LIMITS.get(name)
+    if limit is not None and value and len(value) > limit:
+        return gettext("Ensure this field has no more than %(limit)d characters.") % {
+            "limit": limit
+        }, "max_length"
+    return None
+
+
+def patient_value_problem(name: str, value) -> tuple[str, str] | None:
+    """What is wrong with this value of a patient's field, as (message, code); None if nothing."""
+    if value is None:
+        return None
+    if name == "date_of_birth":
+        return date_of_birth_problem(value)
+    if name == "mrn":
+        return mrn_problem(value)
+    if name == "phone_number":
+        return phone_number_problem(value)
+    return text_length_problem(name, value)
+
+
+def check_patient_values(values: dict) -> None:
+    """Refuse the values that break a rule, every field at once (a 400 at the API, form errors in
+    the admin)."""
+    errors = {}
+    for name, value in values.items():
+        problem = patient_value_problem(name, value)
+        if problem is not None:
+            errors[name] = [ValidationError(problem[0], code=problem[1])]
+    if errors:
+        raise ValidationError(errors)
 
 
 def patient_search_text(*, first_name: str, last_name: str, email: str, phone_number: str, mrn: str) -> str:
@@ -119,6 +198,7 @@ def _save_or_explain(patient: Patient, **save_kwargs) -> None:
 @retry_on_contention  # one transaction; a deadlock on the number or counter rows: once more, then 409
 def patient_create(*, tenant: Tenant, created_by: User | None, data: dict) -> Patient:
     values = {name: data[name] for name in PATIENT_WRITABLE_FIELDS if name in data}
+    check_patient_values(values)
     _check_unique(tenant=tenant, mrn=values.get("mrn"), email=values.get("email"), exclude_id=None)
     if not values.get("mrn"):
         values["mrn"] = next_record_number(tenant)
@@ -138,6 +218,7 @@ def patient_update(*, patient: Patient, data: dict) -> Patient:
     keneyapp/core/migration_operations.py::KeepClinicWhileReferenced)."""
     if "tenant" in data and getattr(data["tenant"], "pk", data["tenant"]) != patient.tenant_id:
         raise ValidationError({"tenant": [PATIENT_STAYS_IN_CLINIC]})
+    check_patient_values({name: data[name] for name in PATIENT_WRITABLE_FIELDS if name in data})
     _check_unique(
         tenant=patient.tenant_id,
         mrn=data.get("mrn") if data.get("mrn") != patient.mrn else None,

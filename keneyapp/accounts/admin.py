@@ -1,13 +1,19 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from keneyapp.accounts import mfa
+from keneyapp.accounts.admin_staff import (
+    ADD_FIELDS,
+    StaffChangeForm,
+    StaffConstraintFormMixin,
+    StaffCreationForm,
+)
 from keneyapp.accounts.models import Tenant, User
 from keneyapp.accounts.roles import Role
-from keneyapp.core.admin import ConstraintValidatingFormMixin, is_platform_admin
+from keneyapp.core.admin import is_platform_admin
 
 # Devices are enrolled and reset through keneyapp/accounts/mfa.py only, which ends the user's sessions
 # and tokens: django-otp's own device admin (registered by otp_totp, before this app) would not,
@@ -73,20 +79,8 @@ class TenantAdmin(admin.ModelAdmin):
         return is_platform_admin(request)
 
 
-class StaffConstraintFormMixin(ConstraintValidatingFormMixin):
-    # The clinic-and-role check reads is_superuser, which the creation form and a clinic admin's
-    # form leave out.
-    validated_constraints = {"user_staff_has_clinic_and_role": None}
-
-
-class ClinicUserCreationForm(StaffConstraintFormMixin, UserCreationForm):
-    class Meta(UserCreationForm.Meta):
-        model = User
-        fields = ("username", "tenant", "role")
-
-
-class ClinicUserChangeForm(StaffConstraintFormMixin, UserChangeForm):
-    class Meta(UserChangeForm.Meta):
+class ClinicUserChangeForm(StaffConstraintFormMixin, StaffChangeForm):
+    class Meta(StaffChangeForm.Meta):
         model = User
 
 
@@ -99,7 +93,7 @@ class UserAdmin(DjangoUserAdmin):
     """A clinic's admin manages their clinic's staff; they can never grant superuser rights or
     Django permissions, nor move anyone to another clinic."""
 
-    add_form = ClinicUserCreationForm
+    add_form = StaffCreationForm  # saves through services.staff_create (admin_staff)
     form = ClinicUserChangeForm
     list_display = ("username", "first_name", "last_name", "role", "is_active", "last_login")
     list_filter = ("role", "is_active")
@@ -117,19 +111,22 @@ class UserAdmin(DjangoUserAdmin):
     clinic_fieldsets = (
         (None, {"fields": ("username", "password")}),
         ("Person", {"fields": ("first_name", "last_name", "email")}),
-        ("Clinic", {"fields": ("tenant", "role", "is_active", "is_staff")}),
+        ("Clinic", {"fields": ("tenant", "role", "is_active")}),
         ("Two-factor login", {"fields": ("second_factor",)}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     actions = ["reset_second_factor"]
-    add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("username", "tenant", "role", "password1", "password2")}),
-    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ADD_FIELDS}),)
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
             return self.add_fieldsets
         return self.platform_fieldsets if is_platform_admin(request) else self.clinic_fieldsets
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.request_user = request.user  # the add form saves through services.staff_create
+        return form
 
     def get_readonly_fields(self, request, obj=None):
         if is_platform_admin(request):
@@ -183,6 +180,8 @@ class UserAdmin(DjangoUserAdmin):
         return queryset.filter(tenant=request.user.tenant_id, is_superuser=False)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "tenant":
+            kwargs.setdefault("label", _("Clinic"))  # the model's "tenant" is no word of the desk
         if db_field.name == "tenant" and not is_platform_admin(request):
             kwargs["queryset"] = Tenant.objects.filter(pk=request.user.tenant_id)
             kwargs["initial"] = request.user.tenant_id
@@ -190,17 +189,14 @@ class UserAdmin(DjangoUserAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
+        if not change:
+            return  # saved by services.staff_create when the add form was validated (admin_staff)
         if not is_platform_admin(request):
             # A clinic admin's form has none of these fields (or has them disabled or read-only), so a
             # crafted POST of them is already ignored; this keeps it so should the form change.
-            if change:
-                stored = User.objects.get(pk=obj.pk)  # within their clinic: get_object's queryset
-                for field in CLINIC_ADMIN_LOCKED_FIELDS:
-                    setattr(obj, field, getattr(stored, field))
-            else:
-                obj.tenant_id = request.user.tenant_id
-                obj.is_superuser = False
-                obj.is_staff = True  # the clinic's staff work in the admin
+            stored = User.objects.get(pk=obj.pk)  # within their clinic: get_object's queryset
+            for field in CLINIC_ADMIN_LOCKED_FIELDS:
+                setattr(obj, field, getattr(stored, field))
         # A role change, a new password or a deactivation applies to the user's next request and
         # closes their sockets (keneyapp/accounts/revocation.py hears every save and delete).
         super().save_model(request, obj, form, change)

@@ -1,5 +1,5 @@
 """Writes for accounts: logging in (with its second step: keneyapp/accounts/mfa.py), rotating refresh
-tokens, logging out, creating clinics."""
+tokens, logging out, creating clinics and their staff."""
 
 import uuid
 from dataclasses import dataclass
@@ -191,6 +191,45 @@ def auth_logout(*, user: User, refresh_token: str, access_family: str | None = N
         _revoke_family(family, now, user_id=user.pk)
 
 
+def staff_has_admin_access(role: str) -> bool:
+    """Whether a member of staff of this role works in the admin: every clinic role does (what each
+    may do there is the roles table's), so nobody ticks a "staff status" box by hand."""
+    return role in Role.values
+
+
+@sensitive_variables("password")
+@transaction.atomic
+def staff_create(
+    *,
+    tenant: Tenant | None,
+    username: str,
+    role: str,
+    password: str,
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+) -> User:
+    """A member of a clinic's staff who can log in at once (admin and API): the password policy
+    checked, admin access from the role. The admin's add form and create_tenant call it."""
+    user = User(
+        username=username,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        tenant=tenant,
+        role=role,
+        is_staff=staff_has_admin_access(role),
+    )
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from None
+    user.set_password(password)
+    user.full_clean(exclude=["password"])
+    user.save()
+    return user
+
+
 @sensitive_variables("admin_password")
 @transaction.atomic
 def tenant_create(
@@ -199,12 +238,7 @@ def tenant_create(
     tenant = Tenant(name=name, slug=slug, timezone=timezone_name)
     tenant.full_clean()
     tenant.save()
-    admin = User(username=admin_username, email=admin_email, tenant=tenant, role=Role.ADMIN, is_staff=True)
-    try:
-        password_validation.validate_password(admin_password, admin)
-    except ValidationError as exc:
-        raise ValidationError({"password": exc.messages}) from None
-    admin.set_password(admin_password)
-    admin.full_clean(exclude=["password"])
-    admin.save()
+    admin = staff_create(
+        tenant=tenant, username=admin_username, email=admin_email, role=Role.ADMIN, password=admin_password
+    )
     return tenant, admin

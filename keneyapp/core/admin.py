@@ -11,6 +11,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from keneyapp.core import audit
@@ -214,6 +215,8 @@ class TenantScopedAdmin(admin.ModelAdmin):
         return queryset.filter(**{self.tenant_field: request.user.tenant_id})
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model._meta.label == "accounts.Tenant":
+            kwargs.setdefault("label", _("Clinic"))  # the model's "tenant" is no word of the desk
         if not is_platform_admin(request):
             related = db_field.related_model
             if related._meta.label == "accounts.Tenant":
@@ -255,6 +258,14 @@ class TenantScopedAdmin(admin.ModelAdmin):
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         denied = self.denied_fields(request)
+        if (
+            obj is not None
+            and not is_platform_admin(request)
+            and self.tenant_field in self.get_readonly_fields(request, obj)
+        ):
+            # Clinic staff see only their clinic's rows (the header names it): the read-only clinic
+            # of a change page says nothing to them.
+            denied = denied | {self.tenant_field}
         return _without_fields(fieldsets, denied) if denied else fieldsets
 
     def get_readonly_fields(self, request, obj=None):

@@ -80,7 +80,8 @@ def test_add_overlapping_a_providers_appointment_is_a_form_error(
     response = browser(receptionist).post(ADD, booking(patient, doctor, time="09:15:00"))
 
     assert response.status_code == 200
-    assert f"appointment {existing.pk}" in form_errors(response)
+    assert f"already sees {existing.patient.full_name} ({existing.patient.mrn})" in form_errors(response)
+    assert f"appointment {existing.pk}" not in form_errors(response)  # no internal number
     with scopes_disabled():
         assert not Appointment.objects.filter(patient=patient).exists()
         assert Appointment.objects.filter(provider=doctor).count() == 1
@@ -214,7 +215,8 @@ def test_moving_onto_a_providers_other_appointment_is_a_form_error(browser, doct
     response = browser(doctor).post(change_url(target), as_post(target, appointment_date_1="14:10:00"))
 
     assert response.status_code == 200
-    assert f"appointment {other.pk}" in form_errors(response)
+    assert f"already sees {other.patient.full_name} ({other.patient.mrn})" in form_errors(response)
+    assert f"appointment {other.pk}" not in form_errors(response)  # no internal number
     target.refresh_from_db()
     assert target.appointment_date == MONDAY_9
 
