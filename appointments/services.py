@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from appointments import events, selectors
 from appointments.models import Appointment, AppointmentStatus, TimeOff, WorkingHours
@@ -49,7 +50,7 @@ def _resolve_provider(tenant: Tenant | int, provider_id: int | None) -> User | N
 
 def _conflict(clash: Appointment, zone: ZoneInfo) -> ConflictError:
     return ConflictError(
-        "The provider already has an appointment at that time.",
+        _("The provider already has an appointment at that time."),
         code="double_booking",
         extra={
             "conflicting_appointment": {
@@ -173,7 +174,8 @@ def _check_status_change(appointment: Appointment, target: str, actor: User) -> 
         return
     if not can_transition(appointment.status, target):
         raise ConflictError(
-            f"An appointment that is {appointment.status} cannot become {target}.",
+            _("An appointment that is %(current)s cannot become %(target)s.")
+            % {"current": appointment.status, "target": target},
             code="invalid_status_transition",
             extra={"current_status": appointment.status, "requested_status": target},
         )
@@ -186,7 +188,10 @@ def _check_role_for_status(target: str, actor: User) -> None:
     if actor.is_superuser and actor.tenant_id is None:
         return
     if not role_can(actor.role, action):
-        raise PermissionDenied(f"Your role ({actor.role}) may not {action.replace('.', ' ')}.")
+        raise PermissionDenied(
+            _("Your role (%(role)s) may not %(action)s.")
+            % {"role": actor.role, "action": action.replace(".", " ")}
+        )
 
 
 def _apply_cancellation(appointment: Appointment, reason: str) -> None:
@@ -214,7 +219,8 @@ def appointment_update(
         frozen = set(changes) - editable_when_final - {"status"}
         if frozen:
             raise ConflictError(
-                f"An appointment that is {appointment.status} can no longer be rescheduled or reassigned.",
+                _("An appointment that is %(current)s can no longer be rescheduled or reassigned.")
+                % {"current": appointment.status},
                 code="appointment_closed",
                 extra={"current_status": appointment.status},
             )
@@ -224,7 +230,7 @@ def appointment_update(
     )
     if "cancellation_reason" in changes and not cancelling:
         raise ValidationError(
-            {"cancellation_reason": ["Only with status 'cancelled' (or use POST .../cancel)."]}
+            {"cancellation_reason": [_("Only with status 'cancelled' (or use POST .../cancel).")]}
         )
     changed = []
     if "patient_id" in changes and changes["patient_id"] != appointment.patient_id:
@@ -288,7 +294,7 @@ def _check_schedule_entry(entry: WorkingHours | TimeOff) -> None:
     # (An end before the start is the model's check constraint: the form reports it, the database
     # refuses it.)
     if selectors.clinical_staff_get(tenant=entry.tenant_id, user_id=entry.provider_id) is None:
-        raise ValidationError({"provider": ["No such doctor or nurse in this clinic."]})
+        raise ValidationError({"provider": [_("No such doctor or nurse in this clinic.")]})
 
 
 @transaction.atomic

@@ -4,6 +4,7 @@ import re
 from datetime import date, timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from keneyapp.core.serializers import IsoDateField, StrictInputSerializer
@@ -19,8 +20,10 @@ LATEST_UTC_OFFSET = timedelta(hours=14)
 def validate_phone_number(value: str) -> str:
     if value and (not PHONE_PATTERN.match(value) or not 6 <= len(digits_only(value)) <= 15):
         raise serializers.ValidationError(
-            "Enter a phone number of 6 to 15 digits, optionally starting with + "
-            "(spaces, dots, dashes and brackets allowed).",
+            _(
+                "Enter a phone number of 6 to 15 digits, optionally starting with + "
+                "(spaces, dots, dashes and brackets allowed)."
+            ),
             code="invalid_phone",
         )
     return value
@@ -43,16 +46,16 @@ class PatientInput(StrictInputSerializer):
 
     def validate_mrn(self, value: str) -> str:
         if not MRN_PATTERN.match(value):
-            raise serializers.ValidationError("Use letters, digits and dashes only.", code="invalid_mrn")
+            raise serializers.ValidationError(_("Use letters, digits and dashes only."), code="invalid_mrn")
         return value
 
     def validate_date_of_birth(self, value: date) -> date:
         # "Today" where it is latest on Earth (UTC+14): a baby born today anywhere is accepted.
         if value > (timezone.now() + LATEST_UTC_OFFSET).date():
-            raise serializers.ValidationError("Date of birth cannot be in the future.", code="future_date")
+            raise serializers.ValidationError(_("Date of birth cannot be in the future."), code="future_date")
         if value.year < OLDEST_BIRTH_YEAR:
             raise serializers.ValidationError(
-                f"Date of birth must be in {OLDEST_BIRTH_YEAR} or later.", code="too_old"
+                _("Date of birth must be in %(year)s or later.") % {"year": OLDEST_BIRTH_YEAR}, code="too_old"
             )
         return value
 

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from keneyapp.accounts.models import Tenant, User
 from keneyapp.core import audit
@@ -28,7 +29,9 @@ PATIENT_WRITABLE_FIELDS = (
     "notes",
 )
 MRN_WIDTH = 8
-PATIENT_STAYS_IN_CLINIC = "A patient cannot move to another clinic; register them in the new clinic."
+PATIENT_STAYS_IN_CLINIC = _("A patient cannot move to another clinic; register them in the new clinic.")
+MRN_TAKEN = _("A patient of this clinic already has this record number.")
+EMAIL_TAKEN = _("An active patient of this clinic already has this email.")
 
 
 def patient_search_text(*, first_name: str, last_name: str, email: str, phone_number: str, mrn: str) -> str:
@@ -85,13 +88,13 @@ def _check_unique(
         if exclude_id:
             taken = taken.exclude(pk=exclude_id)
         if taken.exists():
-            errors["mrn"] = ["A patient of this clinic already has this record number."]
+            errors["mrn"] = [MRN_TAKEN]
     if email:
         taken = patient_queryset(tenant=tenant).filter(email__iexact=email)
         if exclude_id:
             taken = taken.exclude(pk=exclude_id)
         if taken.exists():
-            errors["email"] = ["An active patient of this clinic already has this email."]
+            errors["email"] = [EMAIL_TAKEN]
     if errors:
         raise ValidationError(errors)
 
@@ -106,13 +109,9 @@ def _save_or_explain(patient: Patient, **save_kwargs) -> None:
         # The email constraint is matched by name first: the database's message also quotes the
         # duplicate value, and an email such as "mrn.diop@..." must not read as a record number clash.
         if "patient_unique_active_email" not in message and "mrn" in message:
-            raise ValidationError(
-                {"mrn": ["A patient of this clinic already has this record number."]}
-            ) from None
+            raise ValidationError({"mrn": [MRN_TAKEN]}) from None
         if "email" in message:
-            raise ValidationError(
-                {"email": ["An active patient of this clinic already has this email."]}
-            ) from None
+            raise ValidationError({"email": [EMAIL_TAKEN]}) from None
         raise
 
 
@@ -175,7 +174,7 @@ def patient_restore(*, tenant: Tenant | int, patient_id: int) -> Patient:
         Patient.objects.select_for_update().filter(tenant=tenant, pk=patient_id, is_deleted=True).first()
     )
     if patient is None:
-        raise ValidationError({"patient_id": ["No such deleted patient in this clinic."]})
+        raise ValidationError({"patient_id": [_("No such deleted patient in this clinic.")]})
     _check_unique(tenant=tenant, mrn=None, email=patient.email or None, exclude_id=patient.pk)
     now = timezone.now()
     Patient.objects.filter(pk=patient.pk).update(is_deleted=False, deleted_at=None, updated_at=now)
