@@ -8,6 +8,7 @@ from datetime import datetime
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from fpdf import FPDF
 
 from appointments.models import AppointmentStatus
@@ -83,7 +84,7 @@ def render_patient_summary(patient: Patient, path: str) -> None:
         heading(title)
         rows = _appointments(patient, upcoming=upcoming, now=now)
         if not rows:
-            line(_("None"))
+            line(pgettext("no appointment", "None"))
         for row in rows:
             provider = f"{row['provider__first_name'] or ''} {row['provider__last_name'] or ''}".strip()
             line(
@@ -95,7 +96,7 @@ def render_patient_summary(patient: Patient, path: str) -> None:
     heading(_("Documents"))
     documents = patient_documents_for_report(tenant=patient.tenant_id, patient_id=patient.pk)
     if not documents:
-        line(_("None"))
+        line(pgettext("no document", "None"))
     for row in documents:
         line(
             f"{row['created_at'].astimezone(zone):%Y-%m-%d}  {DocumentCategory(row['category']).label}"
