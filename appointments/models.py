@@ -141,7 +141,12 @@ class Appointment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"appointment {self.pk} at {self.appointment_date:%Y-%m-%d %H:%M} ({self.status})"
+        # Shown in the admin (titles, breadcrumbs, messages): the status label, lower-case as the code was.
+        return _("appointment %(id)s at %(when)s (%(status)s)") % {
+            "id": self.pk,
+            "when": f"{self.appointment_date:%Y-%m-%d %H:%M}",
+            "status": str(self.get_status_display()).lower(),
+        }
 
 
 class Weekday(models.IntegerChoices):
@@ -230,4 +235,7 @@ class TimeOff(models.Model):
         indexes = [models.Index(fields=["tenant", "provider", "starts_at"], name="idx_time_off_provider")]
 
     def __str__(self) -> str:
-        return f"time off {self.starts_at:%Y-%m-%d} to {self.ends_at:%Y-%m-%d}"
+        return _("time off %(start)s to %(end)s") % {
+            "start": f"{self.starts_at:%Y-%m-%d}",
+            "end": f"{self.ends_at:%Y-%m-%d}",
+        }

@@ -161,7 +161,7 @@ class DocumentVersion(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"version {self.version} of document {self.document_id}"
+        return _("version %(version)s of document %(id)s") % {"version": self.version, "id": self.document_id}
 
 
 class DocumentAccess(models.Model):
@@ -194,4 +194,8 @@ class DocumentAccess(models.Model):
         indexes = [models.Index(fields=["tenant", "-accessed_at"], name="idx_document_access_tenant")]
 
     def __str__(self) -> str:
-        return f"document {self.document_id} downloaded by user {self.user_id} ({self.through})"
+        return _("document %(id)s downloaded by user %(user)s (%(through)s)") % {
+            "id": self.document_id,
+            "user": self.user_id,
+            "through": self.get_through_display(),
+        }

@@ -129,4 +129,7 @@ class PatientNumberSequence(models.Model):
         verbose_name_plural = _("record number sequences")
 
     def __str__(self) -> str:
-        return f"record numbers of clinic {self.tenant_id}: last {self.last_value}"
+        return _("record numbers of clinic %(clinic)s: last %(last)s") % {
+            "clinic": self.tenant_id,
+            "last": self.last_value,
+        }
