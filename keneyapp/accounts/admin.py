@@ -35,6 +35,16 @@ class TenantForm(forms.ModelForm):
         model = Tenant
         fields = ("name", "slug", "timezone", "default_language", "is_active", "mfa_required_roles")
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "default_language" in self.fields:
+            # A form posted without it (a script written before the field existed) keeps the
+            # stored language rather than failing; the page's select always posts one.
+            self.fields["default_language"].required = False
+
+    def clean_default_language(self) -> str:
+        return self.cleaned_data.get("default_language") or self.instance.default_language or "en"
+
     def clean_mfa_required_roles(self) -> list[str]:
         chosen = set(self.cleaned_data["mfa_required_roles"])
         return [role for role in Role.values if role in chosen]  # the table's order, whatever was posted

@@ -116,7 +116,7 @@ class LoginApi(CredentialsApi):
         address = login_throttle.client_address(request)
         lockout = login_throttle.check_login_allowed(data["username"], address)
         if lockout is not None:
-            raise Throttled(wait=lockout.retry_after_seconds, detail=TOO_MANY_FAILURES)
+            raise Throttled(wait=lockout.retry_after_seconds, detail=str(TOO_MANY_FAILURES))
         try:
             answer = services.auth_login(username=data["username"], password=data["password"])
         except services.LoginFailed:
@@ -138,7 +138,7 @@ class MfaApi(CredentialsApi):
         username = mfa.challenge_username(data["mfa_token"])
         lockout = login_throttle.check_login_allowed(username, address)
         if lockout is not None:
-            raise Throttled(wait=lockout.retry_after_seconds, detail=TOO_MANY_FAILURES)
+            raise Throttled(wait=lockout.retry_after_seconds, detail=str(TOO_MANY_FAILURES))
         try:
             pair = services.auth_mfa(mfa_token=data["mfa_token"], code=data["code"])
         except mfa.MfaFailed as failed:
