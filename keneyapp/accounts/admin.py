@@ -11,6 +11,7 @@ from keneyapp.accounts import mfa
 from keneyapp.accounts.models import Tenant, User
 from keneyapp.accounts.roles import Role
 from keneyapp.core.admin import ConstraintValidatingFormMixin, is_platform_admin
+from keneyapp.core.date_fields import FORMFIELD_OVERRIDES
 
 # Devices are enrolled and reset through keneyapp/accounts/mfa.py only, which ends the user's sessions
 # and tokens: django-otp's own device admin (registered by otp_totp, before this app) would not,
@@ -55,6 +56,7 @@ class TenantAdmin(admin.ModelAdmin):
     """Superusers manage every clinic; a clinic's admin sees and edits their own (not its status)."""
 
     form = TenantForm
+    formfield_overrides = FORMFIELD_OVERRIDES  # date widgets that say their format
     list_display = ("name", "slug", "timezone", "is_active", "created_at")
     list_filter = ("is_active",)
     search_fields = ("name", "slug")
@@ -115,6 +117,7 @@ class UserAdmin(DjangoUserAdmin):
     Django permissions, nor move anyone to another clinic."""
 
     add_form = ClinicUserCreationForm
+    formfield_overrides = FORMFIELD_OVERRIDES  # date widgets that say their format
     form = ClinicUserChangeForm
     list_display = ("username", "first_name", "last_name", "role", "is_active", "last_login")
     list_filter = ("role", "is_active")

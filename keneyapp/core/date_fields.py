@@ -71,12 +71,12 @@ invalid_time = lazy(invalid_time_message, str)
 
 class _DateHint:
     def __init__(self, attrs=None, format=None):
-        super().__init__({"placeholder": date_hint(), "title": date_hint(), **(attrs or {})}, format)  # type: ignore[call-arg]
+        super().__init__({"placeholder": date_hint(), "title": date_hint(), **(attrs or {})}, format)
 
 
 class _TimeHint:
     def __init__(self, attrs=None, format=None):
-        super().__init__({"placeholder": time_hint(), "title": time_hint(), **(attrs or {})}, format)  # type: ignore[call-arg]
+        super().__init__({"placeholder": time_hint(), "title": time_hint(), **(attrs or {})}, format)
 
 
 class HintedDateWidget(_DateHint, widgets.AdminDateWidget):

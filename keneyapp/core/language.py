@@ -32,6 +32,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django.utils.translation.trans_real import parse_accept_lang_header
 
 # The languages KeneyApp speaks (settings.LANGUAGES): codes only, so models can name them
 # without importing settings at class definition.
@@ -75,7 +76,7 @@ def browser_language(request: Any) -> str:
     if cookie:
         return cookie
     header = request.META.get("HTTP_ACCEPT_LANGUAGE", "") if hasattr(request, "META") else ""
-    for code, _quality in translation.trans_real.parse_accept_lang_header(header):
+    for code, _quality in parse_accept_lang_header(header):
         if code == "*":
             continue
         found = supported(code)
