@@ -32,6 +32,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django.utils.translation.trans_real import parse_accept_lang_header
 
 # The languages KeneyApp speaks (settings.LANGUAGES): codes only, so models can name them
 # without importing settings at class definition.
@@ -52,19 +53,20 @@ def clinic_language(tenant: Any) -> str:
     return supported(getattr(tenant, "default_language", "")) if tenant is not None else ""
 
 
-def language_for(user: Any) -> str:
+def language_for(user: Any, *, clinic: Any = None) -> str:
     """The language to write to `user` in when no browser says otherwise (emails, tasks): their own
-    setting, else their clinic's default, else English. Anonymous or None: English."""
-    if user is None or not getattr(user, "is_authenticated", False):
+    setting, else their clinic's default, else English. Anonymous or None: English.
+
+    Any recipient works: a patient (no setting of their own) gets their clinic's default. `clinic`
+    names the clinic when the caller has it joined already (saves loading `user.tenant`)."""
+    if user is None or getattr(user, "is_anonymous", False):
         return DEFAULT
     own = supported(getattr(user, "language", ""))
     if own:
         return own
-    if getattr(user, "tenant_id", None):
-        clinic = clinic_language(user.tenant)
-        if clinic:
-            return clinic
-    return DEFAULT
+    if clinic is None and getattr(user, "tenant_id", None):
+        clinic = user.tenant
+    return clinic_language(clinic) or DEFAULT
 
 
 def browser_language(request: Any) -> str:
@@ -74,7 +76,7 @@ def browser_language(request: Any) -> str:
     if cookie:
         return cookie
     header = request.META.get("HTTP_ACCEPT_LANGUAGE", "") if hasattr(request, "META") else ""
-    for code, _quality in translation.trans_real.parse_accept_lang_header(header):
+    for code, _quality in parse_accept_lang_header(header):
         if code == "*":
             continue
         found = supported(code)
