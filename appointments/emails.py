@@ -8,13 +8,13 @@ from django.utils.translation import gettext as _
 from appointments.models import Appointment
 from keneyapp.core.clinic_time import clinic_zone
 from keneyapp.core.emails import app_link, outgoing_email
-from keneyapp.core.language import clinic_language, language_for
+from keneyapp.core.language import language_for
 
 
 def reminder_language(appointment: Appointment) -> str:
-    """A patient has no account and so no language setting: their clinic's default language (the
-    one its front desk speaks to them), else language_for's default."""
-    return clinic_language(appointment.tenant) or language_for(None)
+    """The patient's language (language_for): a patient has no setting of their own, so their
+    clinic's default (the one its front desk speaks to them), else English."""
+    return language_for(appointment.patient, clinic=appointment.tenant)
 
 
 def reminder_email(appointment: Appointment) -> EmailMessage:

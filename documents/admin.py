@@ -3,6 +3,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from documents import downloads, services
 from documents.models import Document, DocumentAccess, DocumentVersion
@@ -17,7 +18,7 @@ def _download_link(document: Document) -> str:
     if document.pk is None or document.status != "ready":
         return "-"
     url = reverse("admin:documents_document_download", args=[document.pk])
-    return format_html('<a href="{}">{}</a>', url, _("Download"))
+    return format_html('<a href="{}">{}</a>', url, pgettext("link to a document's file", "Download"))
 
 
 class ReadOnlyRowsMixin:
