@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
 
 from appointments import admin_booking, services
 from appointments.admin_calendar import CalendarAdminMixin
@@ -99,7 +100,7 @@ class AppointmentAdmin(TodayAdminMixin, CalendarAdminMixin, ServiceAdminMixin, T
     list_filter = ("status", ("provider", ClinicRelatedFieldListFilter), "appointment_date")
     list_select_related = ("patient", "provider", "tenant")
     search_fields = ("patient__search_text",)  # see get_search_results
-    search_help_text = "Patient name or record number; accents and case are ignored."
+    search_help_text = _("Patient name or record number; accents and case are ignored.")
     autocomplete_fields = ("patient", "provider")
     ordering = ("-appointment_date",)
     list_per_page = 50

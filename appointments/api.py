@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
@@ -187,7 +188,7 @@ class PatientAppointmentsApi(AppointmentAccessMixin, ClinicApiView):
     )
     def get(self, request, pk: int):
         if "patient_id" in request.query_params:
-            raise ValidationError({"patient_id": ["The patient is given by the path."]})
+            raise ValidationError({"patient_id": [_("The patient is given by the path.")]})
         queryset = selectors.appointment_queryset(tenant=request.user.tenant).filter(patient_id=pk)
         return self.list_page(request, queryset)
 

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from keneyapp.core.encrypted_fields import EncryptedCharField, EncryptedTextField
 from keneyapp.core.scoping import ClinicScopedManager
@@ -11,12 +12,12 @@ MAX_DURATION_MINUTES = 480
 
 
 class AppointmentStatus(models.TextChoices):
-    SCHEDULED = "scheduled", "Scheduled"
-    CONFIRMED = "confirmed", "Confirmed"
-    CHECKED_IN = "checked_in", "Checked in"
-    COMPLETED = "completed", "Completed"
-    CANCELLED = "cancelled", "Cancelled"
-    NO_SHOW = "no_show", "No show"
+    SCHEDULED = "scheduled", _("Scheduled")
+    CONFIRMED = "confirmed", _("Confirmed")
+    CHECKED_IN = "checked_in", _("Checked in")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
+    NO_SHOW = "no_show", _("No show")
 
 
 # Appointments in these statuses no longer hold their provider's time.
@@ -28,9 +29,19 @@ HOLDS_TIME = ~Q(status__in=RELEASED_STATUSES)
 
 class Appointment(models.Model):
     # No single-column tenant index: the composite indexes below all lead with it.
-    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="+", db_index=False)
+    tenant = models.ForeignKey(
+        "accounts.Tenant",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("clinic"),
+    )
     patient = models.ForeignKey(
-        "patients.Patient", on_delete=models.PROTECT, related_name="+", db_index=False
+        "patients.Patient",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("patient"),
     )
     provider = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -40,44 +51,57 @@ class Appointment(models.Model):
         related_name="+",
         db_index=False,
         limit_choices_to={"role__in": ["doctor", "nurse"]},
-        help_text="The doctor or nurse seeing the patient; empty for an unassigned request.",
+        verbose_name=_("provider"),
+        help_text=_("The doctor or nurse seeing the patient; empty for an unassigned request."),
     )
     # The patient's is_deleted, kept by the database (core.migration_operations.MirrorPatientDeleted):
     # reads leave a deleted patient's appointments out by this column, in the list's partial index
     # and the trigger-kept count, instead of joining patients.
-    patient_deleted = models.BooleanField(default=False, db_default=False, editable=False)
-    appointment_date = models.DateTimeField("starts at")
+    patient_deleted = models.BooleanField(
+        _("patient deleted"), default=False, db_default=False, editable=False
+    )
+    appointment_date = models.DateTimeField(_("starts at"))
     duration_minutes = models.PositiveSmallIntegerField(
+        _("duration (minutes)"),
         default=30,
         validators=[MinValueValidator(MIN_DURATION_MINUTES), MaxValueValidator(MAX_DURATION_MINUTES)],
     )
     # appointment_date + duration, written by the booking service. Stored (not computed in queries)
     # because the no-overlap constraint and the calendar's range queries index it.
-    ends_at = models.DateTimeField(editable=False)
+    ends_at = models.DateTimeField(_("ends at"), editable=False)
     status = models.CharField(
-        max_length=20, choices=AppointmentStatus.choices, default=AppointmentStatus.SCHEDULED
+        _("status"), max_length=20, choices=AppointmentStatus.choices, default=AppointmentStatus.SCHEDULED
     )
     # Clinical free text, stored encrypted (keneyapp/core/encrypted_fields.py); max_length is the
     # text's limit. TimeOff.reason below is a provider's, not a patient's: it stays in clear.
-    reason = EncryptedCharField(max_length=255, blank=True)
-    notes = EncryptedTextField(blank=True)
+    reason = EncryptedCharField(_("reason"), max_length=255, blank=True)
+    notes = EncryptedTextField(_("notes"), blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     # When the patient was checked in at the front desk (the move to checked_in, by the service).
-    arrived_at = models.DateTimeField(null=True, blank=True, editable=False)
-    cancellation_reason = EncryptedCharField(max_length=255, blank=True)
-    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    arrived_at = models.DateTimeField(_("arrived at"), null=True, blank=True, editable=False)
+    cancellation_reason = EncryptedCharField(_("cancellation reason"), max_length=255, blank=True)
+    reminder_sent_at = models.DateTimeField(_("reminder sent at"), null=True, blank=True)
     # A reminder being sent is claimed first (appointments/reminders.py): for REMINDER_CLAIM_SECONDS
     # no other run sends it; a worker killed before it marked it sent leaves a claim that expires.
-    reminder_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    reminder_claimed_at = models.DateTimeField(
+        _("reminder claimed at"), null=True, blank=True, editable=False
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = ClinicScopedManager()
 
     class Meta:
+        verbose_name = _("appointment")
+        verbose_name_plural = _("appointments")
         constraints = [
             models.CheckConstraint(
                 name="appointment_duration_in_range",
@@ -117,17 +141,22 @@ class Appointment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"appointment {self.pk} at {self.appointment_date:%Y-%m-%d %H:%M} ({self.status})"
+        # Shown in the admin (titles, breadcrumbs, messages): the status label, lower-case as the code was.
+        return _("appointment %(id)s at %(when)s (%(status)s)") % {
+            "id": self.pk,
+            "when": f"{self.appointment_date:%Y-%m-%d %H:%M}",
+            "status": str(self.get_status_display()).lower(),
+        }
 
 
 class Weekday(models.IntegerChoices):
-    MONDAY = 0, "Monday"
-    TUESDAY = 1, "Tuesday"
-    WEDNESDAY = 2, "Wednesday"
-    THURSDAY = 3, "Thursday"
-    FRIDAY = 4, "Friday"
-    SATURDAY = 5, "Saturday"
-    SUNDAY = 6, "Sunday"
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
 
 
 class WorkingHours(models.Model):
@@ -136,21 +165,29 @@ class WorkingHours(models.Model):
     Several per day are allowed (08:00-12:00 and 14:00-18:00).
     """
 
-    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+", db_index=False)
+    tenant = models.ForeignKey(
+        "accounts.Tenant",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("clinic"),
+    )
     provider = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="working_hours",
         limit_choices_to={"role__in": ["doctor", "nurse"]},
+        verbose_name=_("provider"),
     )
-    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
-    starts_at = models.TimeField()
-    ends_at = models.TimeField()
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    starts_at = models.TimeField(_("starts at"))
+    ends_at = models.TimeField(_("ends at"))
 
     objects = ClinicScopedManager()
 
     class Meta:
-        verbose_name_plural = "working hours"
+        verbose_name = _("working hours")
+        verbose_name_plural = _("working hours")
         ordering = ["provider", "weekday", "starts_at"]
         constraints = [
             models.CheckConstraint(
@@ -166,22 +203,29 @@ class WorkingHours(models.Model):
 class TimeOff(models.Model):
     """A dated exception to a provider's working hours: leave, training, a closed day."""
 
-    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+", db_index=False)
+    tenant = models.ForeignKey(
+        "accounts.Tenant",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("clinic"),
+    )
     provider = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="time_off",
         limit_choices_to={"role__in": ["doctor", "nurse"]},
+        verbose_name=_("provider"),
     )
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField()
-    reason = models.CharField(max_length=255, blank=True)
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
 
     objects = ClinicScopedManager()
 
     class Meta:
-        verbose_name = "time off"
-        verbose_name_plural = "time off"
+        verbose_name = _("time off")
+        verbose_name_plural = _("time off")
         ordering = ["-starts_at"]
         constraints = [
             models.CheckConstraint(
@@ -191,4 +235,7 @@ class TimeOff(models.Model):
         indexes = [models.Index(fields=["tenant", "provider", "starts_at"], name="idx_time_off_provider")]
 
     def __str__(self) -> str:
-        return f"time off {self.starts_at:%Y-%m-%d} to {self.ends_at:%Y-%m-%d}"
+        return _("time off %(start)s to %(end)s") % {
+            "start": f"{self.starts_at:%Y-%m-%d}",
+            "end": f"{self.ends_at:%Y-%m-%d}",
+        }

@@ -30,12 +30,13 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_scopes import scope, scopes_disabled
 
 from appointments.emails import reminder_email
 from appointments.models import REMINDABLE_STATUSES, Appointment
 from keneyapp.core import audit
+from keneyapp.core.language import language_for
 
 logger = logging.getLogger("keneyapp.reminders")
 CHUNK_SIZE = 100
@@ -102,7 +103,8 @@ def send_reminder_chunk(ids: list[int], *, now: datetime) -> tuple[int, int]:
                 reminder_claimed_at=claimed_at
             ):
                 continue  # another run claimed or sent it since the read, or it changed
-            message = reminder_email(appointment)
+            with translation.override(language_for(appointment.patient, clinic=appointment.tenant)):
+                message = reminder_email(appointment)
             message.connection = connection
             try:
                 message.send()

@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import FilteredRelation, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from appointments import availability
 from appointments.models import HOLDS_TIME, Appointment, TimeOff, WorkingHours
@@ -42,7 +43,7 @@ APPOINTMENT_ORDERINGS = {
     "-appointment_date": ("-appointment_date", "-id"),
 }
 DEFAULT_APPOINTMENT_ORDERING = "appointment_date"
-UNKNOWN_PROVIDER = "No such doctor or nurse in this clinic."
+UNKNOWN_PROVIDER = _("No such doctor or nurse in this clinic.")  # str() it when used: the request's language
 APPOINTMENTS_COUNTER = "appointments.active"
 # Columns copied as they are (date-times moved to the clinic's zone) after the nested objects.
 _NESTED = ("id", "patient", "provider")
@@ -197,7 +198,7 @@ def provider_resolve(*, tenant: Tenant | int, provider_id: int, field: str = "pr
     (keneyapp/core/resolvers.py)."""
     provider = clinical_staff_get(tenant=tenant, user_id=provider_id)
     return resolved(
-        provider, field=field, unknown=UNKNOWN_PROVIDER, model="accounts.user", object_id=provider_id
+        provider, field=field, unknown=str(UNKNOWN_PROVIDER), model="accounts.user", object_id=provider_id
     )
 
 
@@ -259,7 +260,7 @@ def provider_availability(
     hours = resolved(
         clinical_staff_weekly_hours(tenant=tenant, provider_id=provider_id),
         field="provider_id",
-        unknown=UNKNOWN_PROVIDER,
+        unknown=str(UNKNOWN_PROVIDER),
         model="accounts.user",
         object_id=provider_id,
     )

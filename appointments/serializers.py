@@ -1,5 +1,6 @@
 """Input validation for appointments (bodies and query parameters)."""
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from appointments.models import MAX_DURATION_MINUTES, MIN_DURATION_MINUTES, AppointmentStatus
@@ -40,10 +41,10 @@ class AppointmentUpdateInput(StrictInputSerializer):
 
     def validate(self, attrs):
         if not attrs:
-            raise serializers.ValidationError("Nothing to change.", code="empty")
+            raise serializers.ValidationError(_("Nothing to change."), code="empty")
         if "cancellation_reason" in attrs and attrs.get("status") != AppointmentStatus.CANCELLED:
             raise serializers.ValidationError(
-                {"cancellation_reason": ["Only with status 'cancelled' (or use POST .../cancel)."]}
+                {"cancellation_reason": [_("Only with status 'cancelled' (or use POST .../cancel).")]}
             )
         return attrs
 
@@ -80,7 +81,7 @@ class AppointmentListQuery(serializers.Serializer):
 
     def validate(self, attrs):
         if "date_from" in attrs and "date_to" in attrs and attrs["date_to"] <= attrs["date_from"]:
-            raise serializers.ValidationError({"date_to": ["date_to must not be before date_from."]})
+            raise serializers.ValidationError({"date_to": [_("date_to must not be before date_from.")]})
         return attrs
 
     @staticmethod
@@ -110,10 +111,15 @@ class AvailabilityQuery(serializers.Serializer):
                 raise serializers.ValidationError({name: [str(exc)]}, code=exc.code) from None
         days = (attrs["date_to"] - attrs["date_from"]).days + 1
         if days < 1:
-            raise serializers.ValidationError({"date_to": ["date_to must not be before date_from."]})
+            raise serializers.ValidationError({"date_to": [_("date_to must not be before date_from.")]})
         if days > MAX_AVAILABILITY_DAYS:
             raise serializers.ValidationError(
-                {"date_to": [f"At most {MAX_AVAILABILITY_DAYS} days per request (asked for {days})."]}
+                {
+                    "date_to": [
+                        _("At most %(most)s days per request (asked for %(days)s).")
+                        % {"most": MAX_AVAILABILITY_DAYS, "days": days}
+                    ]
+                }
             )
         return attrs
 

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 
 from appointments import events, selectors
 from appointments.models import Appointment, AppointmentStatus, TimeOff, Weekday, WorkingHours
@@ -46,7 +46,7 @@ class BookingResult:
 
 def _check_texts(values: dict) -> None:
     errors = {
-        name: [gettext("Ensure this field has no more than %(limit)d characters.") % {"limit": limit}]
+        name: [_("Ensure this field has no more than %(limit)d characters.") % {"limit": limit}]
         for name, limit in TEXT_LIMITS.items()
         if len(values.get(name) or "") > limit
     }
@@ -63,7 +63,7 @@ def _resolve_provider(tenant: Tenant | int, provider_id: int | None) -> User | N
 
 def _conflict(clash: Appointment, zone: ZoneInfo) -> ConflictError:
     return ConflictError(
-        "The provider already has an appointment at that time.",
+        _("The provider already has an appointment at that time."),
         code="double_booking",
         extra={
             "conflicting_appointment": {
@@ -188,7 +188,8 @@ def _check_status_change(appointment: Appointment, target: str, actor: User) -> 
         return
     if not can_transition(appointment.status, target):
         raise ConflictError(
-            f"An appointment that is {appointment.status} cannot become {target}.",
+            _("An appointment that is %(current)s cannot become %(target)s.")
+            % {"current": appointment.status, "target": target},
             code="invalid_status_transition",
             extra={"current_status": appointment.status, "requested_status": target},
         )
@@ -201,7 +202,10 @@ def _check_role_for_status(target: str, actor: User) -> None:
     if actor.is_superuser and actor.tenant_id is None:
         return
     if not role_can(actor.role, action):
-        raise PermissionDenied(f"Your role ({actor.role}) may not {action.replace('.', ' ')}.")
+        raise PermissionDenied(
+            _("Your role (%(role)s) may not %(action)s.")
+            % {"role": actor.role, "action": action.replace(".", " ")}
+        )
 
 
 def _apply_cancellation(appointment: Appointment, reason: str) -> None:
@@ -230,7 +234,8 @@ def appointment_update(
         frozen = set(changes) - editable_when_final - {"status"}
         if frozen:
             raise ConflictError(
-                f"An appointment that is {appointment.status} can no longer be rescheduled or reassigned.",
+                _("An appointment that is %(current)s can no longer be rescheduled or reassigned.")
+                % {"current": appointment.status},
                 code="appointment_closed",
                 extra={"current_status": appointment.status},
             )
@@ -240,7 +245,7 @@ def appointment_update(
     )
     if "cancellation_reason" in changes and not cancelling:
         raise ValidationError(
-            {"cancellation_reason": ["Only with status 'cancelled' (or use POST .../cancel)."]}
+            {"cancellation_reason": [_("Only with status 'cancelled' (or use POST .../cancel).")]}
         )
     changed = []
     if "patient_id" in changes and changes["patient_id"] != appointment.patient_id:
@@ -302,11 +307,11 @@ TIME_OFF_FIELDS = ("provider", "starts_at", "ends_at", "reason")
 def _check_schedule_entry(entry: WorkingHours | TimeOff) -> None:
     # The provider comes from a form or a script: only a doctor or nurse of the entry's clinic.
     if selectors.clinical_staff_get(tenant=entry.tenant_id, user_id=entry.provider_id) is None:
-        raise ValidationError({"provider": ["No such doctor or nurse in this clinic."]})
+        raise ValidationError({"provider": [_("No such doctor or nurse in this clinic.")]})
     # Also the models' check constraints (the database's last word), said in the desk's words.
     # Both times of day (working hours) or both instants (time off); mypy sees the union of each.
     if entry.ends_at <= entry.starts_at:  # type: ignore[operator]
-        raise ValidationError({"ends_at": [gettext("The end must be after the start.")]})
+        raise ValidationError({"ends_at": [_("The end must be after the start.")]})
     if isinstance(entry, WorkingHours):
         clash = selectors.working_hours_overlapping(
             tenant=entry.tenant_id,
@@ -321,7 +326,7 @@ def _check_schedule_entry(entry: WorkingHours | TimeOff) -> None:
 
 
 def working_hours_overlap_message(clash: WorkingHours) -> str:
-    return gettext(
+    return _(
         "These hours overlap hours already set for this person on %(weekday)s, %(start)s to %(end)s."
     ) % {
         "weekday": clash.get_weekday_display(),
@@ -372,12 +377,12 @@ def working_hours_set_week(
         day = Weekday(weekday).label
         ordered = sorted(intervals)
         if any(end <= start for start, end in ordered):
-            errors[str(weekday)] = [gettext("%(day)s: each end must be after its start.") % {"day": day}]
+            errors[str(weekday)] = [_("%(day)s: each end must be after its start.") % {"day": day}]
             continue
         for (start, end), (next_start, next_end) in pairwise(ordered):
             if next_start < end:
                 errors[str(weekday)] = [
-                    gettext("%(day)s: %(first)s and %(second)s overlap.")
+                    _("%(day)s: %(first)s and %(second)s overlap.")
                     % {
                         "day": day,
                         "first": f"{start:%H:%M}-{end:%H:%M}",

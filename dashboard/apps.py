@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DashboardConfig(AppConfig):
@@ -6,6 +7,7 @@ class DashboardConfig(AppConfig):
     clinic, and re-warmed by Celery beat. No domain depends on it."""
 
     name = "dashboard"
+    verbose_name = _("Dashboard")
     label = "dashboard"
 
     def ready(self) -> None:

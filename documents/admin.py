@@ -2,6 +2,8 @@ from django.contrib import admin, messages
 from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from documents import admin_summary, downloads, services
 from documents.models import Document, DocumentAccess, DocumentVersion
@@ -16,7 +18,7 @@ def _download_link(document: Document) -> str:
     if document.pk is None or document.status != "ready":
         return "-"
     url = reverse("admin:documents_document_download", args=[document.pk])
-    return format_html('<a href="{}">Download</a>', url)
+    return format_html('<a href="{}">{}</a>', url, pgettext("link to a document's file", "Download"))
 
 
 class ReadOnlyRowsMixin:
@@ -65,7 +67,7 @@ class DocumentAdmin(ReadOnlyRowsMixin, SoftDeleteAdminMixin, TenantScopedAdmin):
     ordering = ("-created_at", "-id")
     list_per_page = 50
     show_full_result_count = False
-    soft_delete_message = "Deleted documents are hidden but kept in the record."
+    soft_delete_message = _("Deleted documents are hidden but kept in the record.")
     fields = (
         "patient", "category", "title", "original_filename", "content_type", "size", "sha256", "status",
         "version", "uploaded_by", "created_at", "updated_at", "download",
@@ -73,7 +75,7 @@ class DocumentAdmin(ReadOnlyRowsMixin, SoftDeleteAdminMixin, TenantScopedAdmin):
     readonly_fields = fields
     inlines = [DocumentVersionInline]
 
-    @admin.display(description="file")
+    @admin.display(description=_("file"))
     def download(self, document: Document) -> str:
         return _download_link(document)
 
@@ -138,9 +140,9 @@ class PatientDocumentInline(admin.TabularInline):
     can_delete = False
     show_change_link = True
     ordering = ("-created_at", "-id")
-    verbose_name_plural = "documents"
+    verbose_name_plural = _("documents")
 
-    @admin.display(description="file")
+    @admin.display(description=_("file"))
     def download(self, document: Document) -> str:
         return _download_link(document)
 

@@ -6,6 +6,7 @@ chunk by chunk instead of into memory.
 """
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -89,10 +90,12 @@ class DocumentListApi(DocumentAccessMixin, ClinicApiView):
         patient_id = query_integer(params, "patient_id")
         category = params.get("category") or None
         if category is not None and category not in DocumentCategory.values:
-            raise ValidationError({"category": [f"One of: {', '.join(DocumentCategory.values)}."]})
+            raise ValidationError(
+                {"category": [_("One of: %(values)s.") % {"values": ", ".join(DocumentCategory.values)}]}
+            )
         tenant = request.user.tenant
         if patient_id is not None:
-            patient_resolve(tenant=tenant, patient_id=patient_id, unknown="No such patient.")
+            patient_resolve(tenant=tenant, patient_id=patient_id, unknown=_("No such patient."))
         items, total = selectors.document_page(
             tenant=tenant, patient_id=patient_id, category=category, skip=page.skip, limit=page.limit
         )

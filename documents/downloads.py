@@ -3,6 +3,7 @@ happens before: the caller's clinic and role). Every download is recorded (Docum
 
 from django.http import FileResponse, HttpResponseRedirect
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
 
 from documents import services, storage
 from documents.models import Document, DocumentStatus, DocumentVersion
@@ -18,7 +19,7 @@ def download_response(
     the file itself, streamed in chunks, as an attachment. `version`: an older version's file
     (the caller loaded it from this document)."""
     if document.status != DocumentStatus.READY:
-        raise ConflictError("This document has no file yet.", code="not_ready")
+        raise ConflictError(_("This document has no file yet."), code="not_ready")
     source = version or document
     services.record_download(document=document, user=user, through=through, version=source.version)
     filename = services.clean_display_filename(source.original_filename)

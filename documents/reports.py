@@ -7,9 +7,13 @@ other domains through their selectors; appointments never import documents).
 from datetime import datetime
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from fpdf import FPDF
 
+from appointments.models import AppointmentStatus
 from appointments.selectors import appointment_filter, appointment_queryset
+from documents.models import DocumentCategory
 from documents.selectors import patient_documents_for_report
 from keneyapp.core.clinic_time import clinic_zone
 from patients.models import Patient
@@ -36,19 +40,20 @@ def _appointments(patient: Patient, *, upcoming: bool, now: datetime) -> list[di
 
 
 def render_patient_summary(patient: Patient, path: str) -> None:
-    """Write the patient's summary PDF to `path`."""
+    """Write the patient's summary PDF to `path`, in the active language (the task activates the
+    requester's, documents/tasks.py)."""
     zone = clinic_zone(patient.tenant)
     now = timezone.now()
     pdf = FPDF(format="A4")
-    pdf.set_title(pdf_text(f"Patient summary - {patient.mrn}"))
+    pdf.set_title(pdf_text(_("Patient summary - %(mrn)s") % {"mrn": patient.mrn}))
     pdf.set_creator("KeneyApp")
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 16)
-    pdf.cell(0, 10, pdf_text(f"{patient.tenant.name}: patient summary"), new_x="LMARGIN", new_y="NEXT")
+    title = _("%(clinic)s: patient summary") % {"clinic": patient.tenant.name}
+    pdf.cell(0, 10, pdf_text(title), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 9)
-    pdf.cell(
-        0, 6, pdf_text(f"Generated {now.astimezone(zone):%Y-%m-%d %H:%M %Z}"), new_x="LMARGIN", new_y="NEXT"
-    )
+    generated = _("Generated %(when)s") % {"when": f"{now.astimezone(zone):%Y-%m-%d %H:%M %Z}"}
+    pdf.cell(0, 6, pdf_text(generated), new_x="LMARGIN", new_y="NEXT")
 
     def heading(text: str) -> None:
         pdf.ln(3)
@@ -59,41 +64,44 @@ def render_patient_summary(patient: Patient, path: str) -> None:
     def line(text: str) -> None:
         pdf.multi_cell(0, 5, pdf_text(text), new_x="LMARGIN", new_y="NEXT")
 
-    heading("Demographics")
+    heading(_("Demographics"))
     for label, value in (
-        ("Name", patient.full_name),
-        ("Record number", patient.mrn),
-        ("Date of birth", f"{patient.date_of_birth:%Y-%m-%d}"),
-        ("Sex", patient.get_sex_display()),
-        ("Phone", patient.phone_number),
-        ("Email", patient.email),
-        ("Address", patient.address),
-        ("Emergency contact", patient.emergency_contact),
+        (_("Name"), patient.full_name),
+        (_("Record number"), patient.mrn),
+        (_("Date of birth"), f"{patient.date_of_birth:%Y-%m-%d}"),
+        (_("Sex"), patient.get_sex_display()),
+        (_("Phone"), patient.phone_number),
+        (_("Email"), patient.email),
+        (_("Address"), patient.address),
+        (_("Emergency contact"), patient.emergency_contact),
     ):
-        line(f"{label}: {pdf_text(value)}")
+        line(_("%(label)s: %(value)s") % {"label": label, "value": pdf_text(value)})
 
-    heading("Allergies")
-    line(patient.allergies or "None recorded")
+    heading(_("Allergies"))
+    line(patient.allergies or _("None recorded"))
 
-    for title, upcoming in (("Upcoming appointments", True), ("Recent appointments", False)):
+    for title, upcoming in ((_("Upcoming appointments"), True), (_("Recent appointments"), False)):
         heading(title)
         rows = _appointments(patient, upcoming=upcoming, now=now)
         if not rows:
-            line("None")
+            line(pgettext("no appointment", "None"))
         for row in rows:
             provider = f"{row['provider__first_name'] or ''} {row['provider__last_name'] or ''}".strip()
             line(
-                f"{row['appointment_date'].astimezone(zone):%Y-%m-%d %H:%M}  {row['status']}"
-                f"  {provider or 'unassigned'}  {row['reason']}"
+                f"{row['appointment_date'].astimezone(zone):%Y-%m-%d %H:%M}"
+                f"  {AppointmentStatus(row['status']).label}"
+                f"  {provider or _('unassigned')}  {row['reason']}"
             )
 
-    heading("Documents")
+    heading(_("Documents"))
     documents = patient_documents_for_report(tenant=patient.tenant_id, patient_id=patient.pk)
     if not documents:
-        line("None")
+        line(pgettext("no document", "None"))
     for row in documents:
         line(
-            f"{row['created_at'].astimezone(zone):%Y-%m-%d}  {row['category']}  {row['title']}"
-            f"  (v{row['version']}, {row['content_type']}, {row['size']} bytes)"
+            f"{row['created_at'].astimezone(zone):%Y-%m-%d}  {DocumentCategory(row['category']).label}"
+            f"  {row['title']}  "
+            + _("(v%(version)s, %(type)s, %(size)s bytes)")
+            % {"version": row["version"], "type": row["content_type"], "size": row["size"]}
         )
     pdf.output(path)

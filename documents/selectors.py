@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext
 
 from documents.models import Document, DocumentCategory, DocumentStatus, DocumentVersion
 from keneyapp.accounts.models import Tenant
@@ -97,7 +98,7 @@ def document_version_resolve(*, document: Document, version: int, field: str = "
     """The version of `document` a number in a request names, or the 400 naming `field`
     (keneyapp/core/resolvers.py)."""
     found = DocumentVersion.objects.filter(tenant=document.tenant_id, document=document, version=version)
-    return resolved(found.first(), field=field, unknown="No such version of this document.")
+    return resolved(found.first(), field=field, unknown=gettext("No such version of this document."))
 
 
 def document_get(*, tenant: Tenant | int, document_id: int) -> Document | None:

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
 from documents import selectors, storage
@@ -52,12 +53,14 @@ def check_file_type(*, detected: str | None, declared: str | None) -> str:
     """The detected type, if it is allowed and agrees with what the client declared; else 415."""
     if detected is None or detected not in allowed_types():
         raise UnsupportedDocumentType(
-            f"This file type is not accepted. Accepted: {', '.join(sorted(allowed_types()))}.",
+            _("This file type is not accepted. Accepted: %(types)s.")
+            % {"types": ", ".join(sorted(allowed_types()))},
             "unsupported_file_type",
         )
     if not declared_type_matches(declared, detected):
         raise UnsupportedDocumentType(
-            f"The file was declared as {normalize_declared_type(declared)} but its content is {detected}.",
+            _("The file was declared as %(declared)s but its content is %(detected)s.")
+            % {"declared": normalize_declared_type(declared), "detected": detected},
             "file_type_mismatch",
         )
     return detected
@@ -65,12 +68,14 @@ def check_file_type(*, detected: str | None, declared: str | None) -> str:
 
 def check_upload(upload: StreamedUpload) -> str:
     if upload.size == 0:
-        raise ValidationError({"file": [ErrorDetail("The file is empty.", code="empty_file")]})
+        raise ValidationError({"file": [ErrorDetail(_("The file is empty."), code="empty_file")]})
     return check_file_type(detected=upload.detected_type, declared=upload.declared_type)
 
 
 # The document routes' answer to an unknown patient_id since they exist (kept for their clients).
-UNKNOWN_PATIENT = ErrorDetail("No such patient.", code="does_not_exist")
+def unknown_patient() -> ErrorDetail:
+    """Made per request: its message in the request's language."""
+    return ErrorDetail(_("No such patient."), code="does_not_exist")
 
 
 def _announce_documents_changed(tenant_id: int) -> None:
@@ -83,7 +88,7 @@ def document_upload(
     *, tenant: Tenant, uploaded_by: User, patient_id: int, category: str, title: str, upload: StreamedUpload
 ) -> Document:
     """A new document from a streamed upload (already spooled to disk, hashed and sniffed)."""
-    patient = patient_resolve(tenant=tenant, patient_id=patient_id, unknown=UNKNOWN_PATIENT)
+    patient = patient_resolve(tenant=tenant, patient_id=patient_id, unknown=unknown_patient())
     content_type = check_upload(upload)
     key = storage.save_file(storage.new_storage_key(tenant.pk), upload, content_type=content_type)
     try:
@@ -112,7 +117,7 @@ def document_upload(
 def document_add_version(*, document: Document, uploaded_by: User, upload: StreamedUpload) -> Document:
     """Store a new file for an existing document; the previous versions stay (rows and objects)."""
     if document.status != DocumentStatus.READY or document.category == DocumentCategory.REPORT:
-        raise ConflictError("Only a ready, uploaded document takes a new version.", code="not_versionable")
+        raise ConflictError(_("Only a ready, uploaded document takes a new version."), code="not_versionable")
     content_type = check_upload(upload)
     key = storage.save_file(storage.new_storage_key(document.tenant_id), upload, content_type=content_type)
     try:
@@ -162,16 +167,17 @@ def document_presign(
 ) -> tuple[Document, dict]:
     """A pending document and the presigned POST that uploads its bytes straight to storage."""
     # A foreign id: 400 first.
-    patient = patient_resolve(tenant=tenant, patient_id=patient_id, unknown=UNKNOWN_PATIENT)
+    patient = patient_resolve(tenant=tenant, patient_id=patient_id, unknown=unknown_patient())
     if not storage.uses_s3():
         raise ConflictError(
-            "Direct uploads need S3 storage; use POST /api/v1/documents/upload.",
+            _("Direct uploads need S3 storage; use POST /api/v1/documents/upload."),
             code="direct_upload_unavailable",
         )
     content_type = normalize_declared_type(content_type)
     if content_type not in allowed_types():
         raise UnsupportedDocumentType(
-            f"This file type is not accepted. Accepted: {', '.join(sorted(allowed_types()))}.",
+            _("This file type is not accepted. Accepted: %(types)s.")
+            % {"types": ", ".join(sorted(allowed_types()))},
             "unsupported_file_type",
         )
     if size > settings.DOCUMENT_MAX_BYTES:
@@ -209,17 +215,29 @@ def document_confirm(*, document: Document) -> Document:
     if document.status == DocumentStatus.READY:
         return document  # confirming twice is harmless
     if document.status != DocumentStatus.PENDING or document.upload_expires_at is None:
-        raise ConflictError("This document is not a direct upload awaiting confirmation.", code="not_pending")
+        raise ConflictError(
+            _("This document is not a direct upload awaiting confirmation."), code="not_pending"
+        )
     if document.upload_expires_at <= timezone.now():
-        raise ConflictError("This upload has expired; ask for a new presigned upload.", code="upload_expired")
+        raise ConflictError(
+            _("This upload has expired; ask for a new presigned upload."), code="upload_expired"
+        )
     try:
         size = storage.object_size(document.storage_key)
     except storage.ObjectMissing:
-        raise ConflictError("Nothing was uploaded for this document yet.", code="not_uploaded") from None
+        raise ConflictError(_("Nothing was uploaded for this document yet."), code="not_uploaded") from None
     if size != document.size:
         _discard_direct_upload(document)
         raise ValidationError(
-            {"size": [ErrorDetail(f"Declared {document.size} bytes, uploaded {size}.", code="size_mismatch")]}
+            {
+                "size": [
+                    ErrorDetail(
+                        _("Declared %(declared)s bytes, uploaded %(size)s.")
+                        % {"declared": document.size, "size": size},
+                        code="size_mismatch",
+                    )
+                ]
+            }
         )
     digest, sniffer = hashlib.sha256(), Sniffer()
     for chunk in storage.iter_object(document.storage_key):
@@ -339,7 +357,8 @@ def report_request(*, tenant: Tenant, requested_by: User, patient: Patient) -> t
                 patient=patient,
                 uploaded_by=requested_by,
                 category=DocumentCategory.REPORT,
-                title=f"Patient summary, {today:%Y-%m-%d}",
+                title=_("Patient summary, %(date)s")
+                % {"date": f"{today:%Y-%m-%d}"},  # the requester's language
                 original_filename=clean_display_filename(f"summary-{patient.mrn}-{today:%Y%m%d}.pdf"),
                 storage_key=storage.new_storage_key(tenant.pk),
                 content_type="application/pdf",

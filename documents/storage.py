@@ -28,6 +28,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import Storage, storages
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext_lazy
 from storages.backends.s3 import S3Storage
 
 from keneyapp.core.errors import ServiceUnavailable
@@ -64,7 +65,7 @@ class StorageUnavailable(ServiceUnavailable):
     """S3 cannot be reached: the API answers 503 `storage_unavailable` with Retry-After."""
 
     default_code = "storage_unavailable"
-    default_detail = "Document storage is unavailable; try again shortly."
+    default_detail = gettext_lazy("Document storage is unavailable; try again shortly.")
 
 
 def _is_outage(error: BaseException) -> bool:

@@ -5,11 +5,13 @@ import logging
 import tempfile
 
 from celery import shared_task
+from django.utils import translation
 from django_scopes import scopes_disabled
 
 from documents import reports, selectors, services
 from documents.storage import StorageUnavailable
 from keneyapp.core import audit
+from keneyapp.core.language import language_for
 from keneyapp.core.tasks import ClinicTask
 from patients.models import Patient
 
@@ -33,7 +35,10 @@ def generate_report(*, clinic_id: int, patient_id: int) -> None:
         return
     try:
         with tempfile.NamedTemporaryFile(prefix="keneyapp-report-", suffix=".pdf") as spool:
-            reports.render_patient_summary(patient, spool.name)
+            # In the language of the staff member who asked for it (the report's uploader): a task
+            # has no browser, so their setting, else their clinic's (keneyapp.core.language).
+            with translation.override(language_for(document.uploaded_by)):
+                reports.render_patient_summary(patient, spool.name)
             # The rendering read the patient's record: recorded (stored when the task ends).
             audit.record(audit.Action.REPORT, Patient, object_id=patient.pk, patient_id=patient.pk)
             services.report_store(document=document, pdf_path=spool.name)

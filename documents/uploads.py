@@ -16,6 +16,9 @@ import tempfile
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
@@ -29,7 +32,10 @@ class DocumentTooLarge(APIException):
     default_code = "file_too_large"
 
     def __init__(self, max_bytes: int):
-        super().__init__(f"The file is larger than the limit of {max_bytes} bytes.", "file_too_large")
+        super().__init__(
+            _("The file is larger than the limit of %(bytes)s bytes.") % {"bytes": max_bytes},
+            "file_too_large",
+        )
 
 
 class UnsupportedDocumentType(APIException):
@@ -40,7 +46,9 @@ class UnsupportedDocumentType(APIException):
 class OneFileOnly(APIException):
     status_code = status.HTTP_400_BAD_REQUEST
     default_code = "one_file_only"
-    default_detail = f"Send exactly one file, in the '{FILE_FIELD}' field."
+    default_detail = format_lazy(
+        gettext_lazy("Send exactly one file, in the '{field}' field."), field=FILE_FIELD
+    )
 
 
 class StreamedUpload(UploadedFile):

@@ -111,6 +111,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication, so an admin session's own language and clinic's default count.
+    "keneyapp.core.language.UserLanguageMiddleware",
     "keneyapp.core.middleware.ClinicScopeMiddleware",
     # In the clinic scope, so what it records is read (and flushed) there.
     "keneyapp.core.middleware.AdminAuditMiddleware",
@@ -132,8 +134,8 @@ APPEND_SLASH = False
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        # The admin's base_site.html (product and clinic in the header, the desk's style) overrides
-        # django.contrib.admin's, which the app loader would find first.
+        # The admin's base_site.html (product and clinic in the header, the desk's style, the
+        # language link) overrides django.contrib.admin's, which the app loader would find first.
         "DIRS": [BASE_DIR / "keneyapp" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
@@ -522,7 +524,16 @@ LOGGING = {
 }
 
 # --- I18N, static, security -----------------------------------------------------------------------
-LANGUAGE_CODE = "en-us"
+# Languages (docs/architecture.md, "Languages"): the browser's choice, then the user's setting, then
+# the clinic's default, then English (keneyapp.core.language.UserLanguageMiddleware).
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("fr", "Français")]
+# Each app's catalogue is in <app>/locale (found through INSTALLED_APPS); the project's settings and
+# format modules have no app.
+LOCALE_PATHS: list[Path] = []
+# Dates display and parse in the active language's format: keneyapp/formats/<lang>/formats.py (in
+# French d/m/Y; in English only ISO Y-m-d, so 02/12/2026 is read as 2 December or not at all).
+FORMAT_MODULE_PATH = ["keneyapp.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

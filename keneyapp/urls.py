@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from keneyapp.accounts import admin_mfa
+from keneyapp.accounts import admin_language, admin_mfa
 from keneyapp.accounts.login_throttle import ThrottledAdminAuthenticationForm
 from keneyapp.core import admin_autocomplete, errors, health
 
@@ -32,6 +32,8 @@ urlpatterns = [
     path("admin/login/", admin_mfa.staff_login, name="admin-login"),
     path("admin/login/code/", admin_mfa.code_step, name="admin-mfa-code"),
     path("admin/mfa/enrol/", admin_mfa.enrol, name="admin-mfa-enrol"),
+    # Each member of staff's own language (keneyapp/accounts/admin_language.py).
+    path("admin/language/", admin_language.choose_language, name="admin-language"),
     # Before admin.site.urls: the same view, whose results say which patient is which.
     path("admin/autocomplete/", admin_autocomplete.autocomplete, name="autocomplete"),
     path("admin/", admin.site.urls),

@@ -328,8 +328,10 @@ class NotificationConsumer(AsyncWebsocketConsumer):
                     await self._send_now({"type": "events.dropped", "count": dropped})
                 events, self.buffer = self.buffer[: self.batch_size], self.buffer[self.batch_size :]
                 events = await self._audited(events)
-                if events:
-                    await self._send_now(events[0] if len(events) == 1 else {"type": "batch", "events": events})
+                if len(events) == 1:
+                    await self._send_now(events[0])
+                elif events:
+                    await self._send_now({"type": "batch", "events": events})
         except OSError:
             # The client went away while a frame was being written (uvicorn's ClientDisconnected
             # is an OSError): nobody is left to receive it, and the client catches up from the API.

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from keneyapp.core.encrypted_fields import EncryptedCharField, EncryptedTextField
 from keneyapp.core.scoping import ClinicScopedManager
@@ -12,11 +13,11 @@ SUBJECT_MAX_LENGTH = 200
 
 class MessageStatus(models.TextChoices):
     # Written, not yet seen by the receiver.
-    SENT = "sent", "Sent"
+    SENT = "sent", _("Sent")
     # The receiver's client fetched it from the API (list, detail or catch-up). A push over a
     # websocket does not count: the socket is a notification, the API read is the proof.
-    DELIVERED = "delivered", "Delivered"
-    READ = "read", "Read"
+    DELIVERED = "delivered", _("Delivered")
+    READ = "read", _("Read")
 
 
 UNREAD = ~Q(status=MessageStatus.READ)
@@ -32,12 +33,26 @@ class Message(models.Model):
     """
 
     # No single-column tenant index: the composite indexes below all lead with it.
-    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="+", db_index=False)
+    tenant = models.ForeignKey(
+        "accounts.Tenant",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("clinic"),
+    )
     sender = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("sender"),
     )
     receiver = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("receiver"),
     )
     patient = models.ForeignKey(
         "patients.Patient",
@@ -46,21 +61,36 @@ class Message(models.Model):
         blank=True,
         related_name="+",
         db_index=False,
-        help_text="The patient the message is about, if any.",
+        verbose_name=_("patient"),
+        help_text=_("The patient the message is about, if any."),
     )
     thread = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("conversation"),
     )
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("reply to"),
     )
     # Stored encrypted (keneyapp/core/encrypted_fields.py): messages carry clinical detail.
-    subject = EncryptedCharField(max_length=SUBJECT_MAX_LENGTH, blank=True)
-    body = EncryptedTextField()
-    status = models.CharField(max_length=10, choices=MessageStatus.choices, default=MessageStatus.SENT)
-    is_urgent = models.BooleanField(default=False)
-    delivered_at = models.DateTimeField(null=True, blank=True)
-    read_at = models.DateTimeField(null=True, blank=True)
+    subject = EncryptedCharField(_("subject"), max_length=SUBJECT_MAX_LENGTH, blank=True)
+    body = EncryptedTextField(_("body"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=MessageStatus.choices, default=MessageStatus.SENT
+    )
+    is_urgent = models.BooleanField(_("urgent"), default=False)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     # The urgent notification's email (messaging/tasks.py). `urgent_claimed_at`: when a worker
     # took the send, a lease of URGENT_NOTIFY_CLAIM_SECONDS during which no other delivery of the
     # task sends; one killed mid-send leaves it to expire, and the sweep queues the email again.
@@ -68,12 +98,14 @@ class Message(models.Model):
     # nothing sends it again.
     urgent_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     urgent_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = ClinicScopedManager()
 
     class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
         constraints = [
             models.CheckConstraint(name="message_not_to_self", condition=~Q(sender=models.F("receiver"))),
             models.CheckConstraint(

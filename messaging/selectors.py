@@ -2,6 +2,7 @@
 its sender and its receiver, so nothing here can return anyone else's message."""
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 
 from keneyapp.accounts.models import Tenant, User
 from keneyapp.accounts.roles import ALL_STAFF
@@ -103,7 +104,7 @@ def message_resolve(
     return resolved(
         message,
         field=field,
-        unknown="No such message of yours to reply to.",
+        unknown=gettext("No such message of yours to reply to."),
         model="messaging.message",
         object_id=message_id,
     )
@@ -132,7 +133,7 @@ def receiver_resolve(*, tenant: Tenant | int, receiver_id: int, field: str = "re
     return resolved(
         receiver,
         field=field,
-        unknown="No such staff member in this clinic.",
+        unknown=gettext("No such staff member in this clinic."),
         model="accounts.user",
         object_id=receiver_id,
     )

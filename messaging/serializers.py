@@ -1,6 +1,7 @@
 """Input validation for messages (bodies and query parameters)."""
 
 from django.conf import settings
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from keneyapp.core.serializers import (
@@ -26,11 +27,13 @@ class MessageCreateInput(StrictInputSerializer):
 
     def validate_body(self, value: str) -> str:
         if not value.strip():
-            raise serializers.ValidationError("A message needs a body.", code="blank")
+            raise serializers.ValidationError(gettext("A message needs a body."), code="blank")
         limit = settings.MESSAGE_BODY_MAX_CHARS
         if len(value) > limit:
             raise serializers.ValidationError(
-                f"At most {limit} characters (this one has {len(value)}).", code="max_length"
+                gettext("At most %(limit)s characters (this one has %(length)s).")
+                % {"limit": limit, "length": len(value)},
+                code="max_length",
             )
         return value
 

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from keneyapp.accounts.models import User
 from keneyapp.core.events import EventOrFactory, publish_many_on_commit, user_group
@@ -43,16 +44,18 @@ def _unread_count_event(tenant_id: int, user_id: int):
 def _resolve_receiver(sender: User, receiver_id: int) -> User:
     receiver = selectors.receiver_resolve(tenant=sender.tenant_id, receiver_id=receiver_id)
     if receiver.pk == sender.pk:
-        raise ValidationError({"receiver_id": ["You cannot send a message to yourself."]})
+        raise ValidationError({"receiver_id": [gettext("You cannot send a message to yourself.")]})
     return receiver
 
 
 def _check_body(body: str) -> None:
     # The API's serializer refuses these first; the service holds the rule for every other caller.
     if not body.strip():
-        raise ValidationError({"body": ["A message needs a body."]})
+        raise ValidationError({"body": [gettext("A message needs a body.")]})
     if len(body) > settings.MESSAGE_BODY_MAX_CHARS:
-        raise ValidationError({"body": [f"At most {settings.MESSAGE_BODY_MAX_CHARS} characters."]})
+        raise ValidationError(
+            {"body": [gettext("At most %(limit)s characters.") % {"limit": settings.MESSAGE_BODY_MAX_CHARS}]}
+        )
 
 
 @transaction.atomic
@@ -122,7 +125,7 @@ def _announce_read(*, tenant_id: int, reader_id: int, read: list[tuple[int, int]
 def message_mark_read(*, message: Message, reader: User) -> Message:
     """Mark a received message read (idempotent: an already read message is left as it was)."""
     if message.receiver_id != reader.pk:
-        raise PermissionDenied("Only the receiver can mark a message as read.")
+        raise PermissionDenied(gettext("Only the receiver can mark a message as read."))
     now = timezone.now()
     changed = Message.objects.filter(
         UNREAD, pk=message.pk, tenant_id=reader.tenant_id, receiver_id=reader.pk

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from fpdf import FPDF
 
 from keneyapp.accounts.models import User
@@ -53,32 +54,47 @@ def pdf_text(value) -> str:
 
 
 def render_access_report_pdf(report: Mapping[str, Any], *, tenant) -> bytes:
+    """In the active language: the requesting user's (the API view's request)."""
     zone = clinic_zone(tenant)
     patient = report["patient"]
     pdf = FPDF(format="A4")
-    pdf.set_title(pdf_text(f"Access report - {patient['mrn']}"))
+    pdf.set_title(pdf_text(_("Access report - %(mrn)s") % {"mrn": patient["mrn"]}))
     pdf.set_creator("KeneyApp")
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 16)
-    pdf.cell(0, 10, pdf_text(f"{tenant.name}: access report"), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(
+        0,
+        10,
+        pdf_text(_("%(clinic)s: access report") % {"clinic": tenant.name}),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.set_font("Helvetica", "", 10)
     generated = report["generated_at"].astimezone(zone)
     for text in (
-        f"Patient: {patient['name']} (record {patient['mrn']})",
-        f"Generated {generated:%Y-%m-%d %H:%M %Z}",
-        "Who accessed this record, newest first"
-        + (f" (the newest {REPORT_MAX_EVENTS} accesses)." if report["truncated"] else "."),
+        _("Patient: %(name)s (record %(mrn)s)") % {"name": patient["name"], "mrn": patient["mrn"]},
+        _("Generated %(when)s") % {"when": f"{generated:%Y-%m-%d %H:%M %Z}"},
+        (
+            _("Who accessed this record, newest first (the newest %(count)s accesses).")
+            % {"count": REPORT_MAX_EVENTS}
+            if report["truncated"]
+            else _("Who accessed this record, newest first.")
+        ),
     ):
         pdf.multi_cell(0, 6, pdf_text(text), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     pdf.set_font("Helvetica", "", 8)
     if not report["accesses"]:
-        pdf.multi_cell(0, 5, "No access recorded.", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, pdf_text(_("No access recorded.")), new_x="LMARGIN", new_y="NEXT")
     for access in report["accesses"]:
-        who = access["staff_name"] or (f"user {access['user_id']}" if access["user_id"] else "the system")
+        who = access["staff_name"] or (
+            _("user %(id)s") % {"id": access["user_id"]} if access["user_id"] else _("the system")
+        )
         line = (
             f"{access['at'].astimezone(zone):%Y-%m-%d %H:%M}  {who} ({access['role'] or '-'})  "
-            f"{access['action']} {access['model'].split('.')[-1]}  via {access['door']}  {access['outcome']}"
+            f"{access['action']} {access['model'].split('.')[-1]}  "
+            + _("via %(door)s") % {"door": access["door"]}
+            + f"  {access['outcome']}"
         )
         pdf.multi_cell(0, 4.5, pdf_text(line), new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())

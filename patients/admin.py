@@ -41,17 +41,17 @@ class PatientAdmin(ServiceAdminMixin, SoftDeleteAdminMixin, TenantScopedAdmin):
     list_filter = ("sex",)
     list_select_related = ("tenant",)
     search_fields = ("search_text",)  # see get_search_results
-    search_help_text = "Name, email, phone or record number; accents and case are ignored."
+    search_help_text = _("Name, email, phone or record number; accents and case are ignored.")
     ordering = ("last_name", "first_name", "id")
     list_per_page = 50
     show_full_result_count = False  # one COUNT per page, not two
-    soft_delete_message = "Deleted patients are hidden but kept in the record."
+    soft_delete_message = _("Deleted patients are hidden but kept in the record.")
     readonly_fields = ("created_at", "updated_at", "created_by")
     fieldsets = (
         (None, {"fields": ("tenant", "mrn", ("first_name", "last_name"), ("date_of_birth", "sex"))}),
-        ("Contact", {"fields": ("email", "phone_number", "address", "emergency_contact")}),
-        ("Clinical", {"fields": ("allergies", "notes")}),
-        ("Record", {"fields": ("created_at", "updated_at", "created_by"), "classes": ("collapse",)}),
+        (_("Contact"), {"fields": ("email", "phone_number", "address", "emergency_contact")}),
+        (_("Clinical"), {"fields": ("allergies", "notes")}),
+        (_("Record"), {"fields": ("created_at", "updated_at", "created_by"), "classes": ("collapse",)}),
     )
 
     def get_fieldsets(self, request, obj=None):

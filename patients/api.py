@@ -1,6 +1,7 @@
 """Patients API: thin views that parse, call one selector or service, and answer."""
 
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -67,9 +68,11 @@ class PatientListApi(PatientAccessMixin, ClinicApiView):
         )
         search = params.get("search", "")
         if len(search) > selectors.SEARCH_MAX_LENGTH:
-            raise ValidationError({"search": [f"At most {selectors.SEARCH_MAX_LENGTH} characters."]})
+            raise ValidationError(
+                {"search": [_("At most %(count)s characters.") % {"count": selectors.SEARCH_MAX_LENGTH}]}
+            )
         if "\x00" in search:  # PostgreSQL refuses NUL in a text parameter: a 500, not "no match"
-            error = ErrorDetail("Null characters are not allowed.", code="null_characters_not_allowed")
+            error = ErrorDetail(_("Null characters are not allowed."), code="null_characters_not_allowed")
             raise ValidationError({"search": [error]})
         # The audit records which patients were shown, so their ids are read even when the answer
         # leaves them out (`fields=last_name`).

@@ -1,6 +1,7 @@
 """Reads of patients. Every function takes the clinic; nothing here can see another clinic."""
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ErrorDetail
 
 from keneyapp.accounts.models import Tenant
@@ -93,7 +94,7 @@ def patient_get(*, tenant: Tenant | int, patient_id: int) -> Patient | None:
     return patient_queryset(tenant=tenant).filter(pk=patient_id).first()
 
 
-UNKNOWN_PATIENT = "No such patient in this clinic."
+UNKNOWN_PATIENT = _("No such patient in this clinic.")
 
 
 def patient_resolve(
@@ -101,12 +102,14 @@ def patient_resolve(
     tenant: Tenant | int,
     patient_id: int,
     field: str = "patient_id",
-    unknown: str | ErrorDetail = UNKNOWN_PATIENT,
+    unknown: str | ErrorDetail | None = None,
 ) -> Patient:
     """The clinic's active patient an id in a request names, or the 400 naming `field`
     (keneyapp/core/resolvers.py). `unknown` is for the document routes only, whose answer
-    predates this one and stays byte-identical for their clients."""
+    predates this one and stays byte-identical for their clients. By default UNKNOWN_PATIENT, in
+    the request's language."""
     patient = patient_get(tenant=tenant, patient_id=patient_id)
+    unknown = str(UNKNOWN_PATIENT) if unknown is None else unknown
     return resolved(patient, field=field, unknown=unknown, model="patients.patient", object_id=patient_id)
 
 

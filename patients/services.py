@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from keneyapp.accounts.models import Tenant, User
 from keneyapp.core import audit
@@ -43,7 +44,9 @@ OLDEST_BIRTH_YEAR = 1900
 LATEST_UTC_OFFSET = timedelta(hours=14)
 # The free texts' limits (the API's since it exists); the model's text columns have none.
 TEXT_LIMITS = {"address": 2000, "allergies": 5000, "notes": 20000}
-PATIENT_STAYS_IN_CLINIC = "A patient cannot move to another clinic; register them in the new clinic."
+PATIENT_STAYS_IN_CLINIC = _("A patient cannot move to another clinic; register them in the new clinic.")
+MRN_TAKEN = _("A patient of this clinic already has this record number.")
+EMAIL_TAKEN = _("An active patient of this clinic already has this email.")
 
 
 def date_of_birth_problem(value: date | str) -> tuple[str, str] | None:
@@ -54,23 +57,25 @@ def date_of_birth_problem(value: date | str) -> tuple[str, str] | None:
             return gettext("Enter a valid date."), "invalid"
     # "Today" where it is latest on Earth (UTC+14): a baby born today anywhere is accepted.
     if value > (timezone.now() + LATEST_UTC_OFFSET).date():
-        return "Date of birth cannot be in the future.", "future_date"
+        return gettext("Date of birth cannot be in the future."), "future_date"
     if value.year < OLDEST_BIRTH_YEAR:
-        return f"Date of birth must be in {OLDEST_BIRTH_YEAR} or later.", "too_old"
+        return gettext("Date of birth must be in %(year)s or later.") % {"year": OLDEST_BIRTH_YEAR}, "too_old"
     return None
 
 
 def mrn_problem(value: str) -> tuple[str, str] | None:
     if value and not MRN_PATTERN.match(value):
-        return "Use letters, digits and dashes only.", "invalid_mrn"
+        return gettext("Use letters, digits and dashes only."), "invalid_mrn"
     return None
 
 
 def phone_number_problem(value: str) -> tuple[str, str] | None:
     if value and (not PHONE_PATTERN.match(value) or not 6 <= len(digits_only(value)) <= 15):
         return (
-            "Enter a phone number of 6 to 15 digits, optionally starting with + "
-            "(spaces, dots, dashes and brackets allowed).",
+            gettext(
+                "Enter a phone number of 6 to 15 digits, optionally starting with + "
+                "(spaces, dots, dashes and brackets allowed)."
+            ),
             "invalid_phone",
         )
     return None
@@ -164,13 +169,13 @@ def _check_unique(
         if exclude_id:
             taken = taken.exclude(pk=exclude_id)
         if taken.exists():
-            errors["mrn"] = ["A patient of this clinic already has this record number."]
+            errors["mrn"] = [MRN_TAKEN]
     if email:
         taken = patient_queryset(tenant=tenant).filter(email__iexact=email)
         if exclude_id:
             taken = taken.exclude(pk=exclude_id)
         if taken.exists():
-            errors["email"] = ["An active patient of this clinic already has this email."]
+            errors["email"] = [EMAIL_TAKEN]
     if errors:
         raise ValidationError(errors)
 
@@ -185,13 +190,9 @@ def _save_or_explain(patient: Patient, **save_kwargs) -> None:
         # The email constraint is matched by name first: the database's message also quotes the
         # duplicate value, and an email such as "mrn.diop@..." must not read as a record number clash.
         if "patient_unique_active_email" not in message and "mrn" in message:
-            raise ValidationError(
-                {"mrn": ["A patient of this clinic already has this record number."]}
-            ) from None
+            raise ValidationError({"mrn": [MRN_TAKEN]}) from None
         if "email" in message:
-            raise ValidationError(
-                {"email": ["An active patient of this clinic already has this email."]}
-            ) from None
+            raise ValidationError({"email": [EMAIL_TAKEN]}) from None
         raise
 
 
@@ -256,7 +257,7 @@ def patient_restore(*, tenant: Tenant | int, patient_id: int) -> Patient:
         Patient.objects.select_for_update().filter(tenant=tenant, pk=patient_id, is_deleted=True).first()
     )
     if patient is None:
-        raise ValidationError({"patient_id": ["No such deleted patient in this clinic."]})
+        raise ValidationError({"patient_id": [_("No such deleted patient in this clinic.")]})
     _check_unique(tenant=tenant, mrn=None, email=patient.email or None, exclude_id=patient.pk)
     now = timezone.now()
     Patient.objects.filter(pk=patient.pk).update(is_deleted=False, deleted_at=None, updated_at=now)

@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.text import capfirst
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -14,6 +16,7 @@ from keneyapp.accounts.admin_staff import (
 from keneyapp.accounts.models import Tenant, User
 from keneyapp.accounts.roles import Role
 from keneyapp.core.admin import is_platform_admin
+from keneyapp.core.date_fields import FORMFIELD_OVERRIDES
 
 # Devices are enrolled and reset through keneyapp/accounts/mfa.py only, which ends the user's sessions
 # and tokens: django-otp's own device admin (registered by otp_totp, before this app) would not,
@@ -24,17 +27,29 @@ if admin.site.is_registered(TOTPDevice):
 
 class TenantForm(forms.ModelForm):
     mfa_required_roles = forms.MultipleChoiceField(
-        label=Tenant._meta.get_field("mfa_required_roles").verbose_name.capitalize(),
+        label=capfirst(Tenant._meta.get_field("mfa_required_roles").verbose_name),
         choices=Role.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Staff of these roles log in with a code from an authenticator app after their "
-        "password; those not yet enrolled set it up at their next login. Platform superusers always do.",
+        help_text=_(
+            "Staff of these roles log in with a code from an authenticator app after their "
+            "password; those not yet enrolled set it up at their next login. Platform superusers always do."
+        ),
     )
 
     class Meta:
         model = Tenant
-        fields = ("name", "slug", "timezone", "is_active", "mfa_required_roles")
+        fields = ("name", "slug", "timezone", "default_language", "is_active", "mfa_required_roles")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "default_language" in self.fields:
+            # A form posted without it (a script written before the field existed) keeps the
+            # stored language rather than failing; the page's select always posts one.
+            self.fields["default_language"].required = False
+
+    def clean_default_language(self) -> str:
+        return self.cleaned_data.get("default_language") or self.instance.default_language or "en"
 
     def clean_mfa_required_roles(self) -> list[str]:
         chosen = set(self.cleaned_data["mfa_required_roles"])
@@ -46,6 +61,7 @@ class TenantAdmin(admin.ModelAdmin):
     """Superusers manage every clinic; a clinic's admin sees and edits their own (not its status)."""
 
     form = TenantForm
+    formfield_overrides = FORMFIELD_OVERRIDES  # date widgets that say their format
     list_display = ("name", "slug", "timezone", "is_active", "created_at")
     list_filter = ("is_active",)
     search_fields = ("name", "slug")
@@ -94,6 +110,7 @@ class UserAdmin(DjangoUserAdmin):
     Django permissions, nor move anyone to another clinic."""
 
     add_form = StaffCreationForm  # saves through services.staff_create (admin_staff)
+    formfield_overrides = FORMFIELD_OVERRIDES  # date widgets that say their format
     form = ClinicUserChangeForm
     list_display = ("username", "first_name", "last_name", "role", "is_active", "last_login")
     list_filter = ("role", "is_active")
@@ -102,18 +119,18 @@ class UserAdmin(DjangoUserAdmin):
     ordering = ("username",)
     platform_fieldsets = (
         (None, {"fields": ("username", "password")}),
-        ("Person", {"fields": ("first_name", "last_name", "email")}),
-        ("Clinic", {"fields": ("tenant", "role", "is_active", "is_staff")}),
-        ("Two-factor login", {"fields": ("second_factor",)}),
-        ("Platform", {"fields": ("is_superuser", "groups", "user_permissions")}),
-        ("Dates", {"fields": ("last_login", "date_joined")}),
+        (_("Person"), {"fields": ("first_name", "last_name", "email", "language")}),
+        (_("Clinic"), {"fields": ("tenant", "role", "is_active", "is_staff")}),
+        (_("Two-factor login"), {"fields": ("second_factor",)}),
+        (_("Platform"), {"fields": ("is_superuser", "groups", "user_permissions")}),
+        (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )
     clinic_fieldsets = (
         (None, {"fields": ("username", "password")}),
-        ("Person", {"fields": ("first_name", "last_name", "email")}),
-        ("Clinic", {"fields": ("tenant", "role", "is_active")}),
-        ("Two-factor login", {"fields": ("second_factor",)}),
-        ("Dates", {"fields": ("last_login", "date_joined")}),
+        (_("Person"), {"fields": ("first_name", "last_name", "email", "language")}),
+        (_("Clinic"), {"fields": ("tenant", "role", "is_active")}),
+        (_("Two-factor login"), {"fields": ("second_factor",)}),
+        (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )
     actions = ["reset_second_factor"]
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ADD_FIELDS}),)
@@ -134,17 +151,22 @@ class UserAdmin(DjangoUserAdmin):
         # Who may work in the admin is the platform's decision: a clinic admin's lever is is_active.
         return ("is_staff", "second_factor", "last_login", "date_joined")
 
-    @admin.display(description="Second factor")
+    @admin.display(description=_("Second factor"))
     def second_factor(self, obj) -> str:
         if obj.pk is None:
             return "-"
         if mfa.has_second_factor(obj):
-            return f"Authenticator app enrolled; {mfa.unused_recovery_codes(obj)} recovery codes left."
+            left = mfa.unused_recovery_codes(obj)
+            return ngettext(
+                "Authenticator app enrolled; %(count)d recovery code left.",
+                "Authenticator app enrolled; %(count)d recovery codes left.",
+                left,
+            ) % {"count": left}
         if mfa.mfa_required(obj):
-            return "None yet: must set it up at the next login."
-        return "None (not required of this role by the clinic)."
+            return gettext("None yet: must set it up at the next login.")
+        return gettext("None (not required of this role by the clinic).")
 
-    @admin.action(description="Reset second factor (the user sets it up again at the next login)",
+    @admin.action(description=_("Reset second factor (the user sets it up again at the next login)"),
                   permissions=["change"])  # fmt: skip
     def reset_second_factor(self, request, queryset):
         # The queryset is get_queryset's: a clinic admin's own clinic, never a superuser.
@@ -154,8 +176,14 @@ class UserAdmin(DjangoUserAdmin):
             mfa.second_factor_reset(user=user, by=request.user)
         self.message_user(
             request,
-            f"Second factor reset for {len(users)} user(s): their sessions and tokens are ended, and "
-            "they set up a new authenticator app at their next login.",
+            ngettext(
+                "Second factor reset for %(count)d user: their sessions and tokens are ended, and "
+                "they set up a new authenticator app at their next login.",
+                "Second factor reset for %(count)d users: their sessions and tokens are ended, and "
+                "they set up a new authenticator app at their next login.",
+                len(users),
+            )
+            % {"count": len(users)},
             messages.SUCCESS,
         )
 

@@ -22,6 +22,8 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
@@ -34,14 +36,14 @@ MFA_VERIFIED = "keneyapp_mfa_verified"
 # The id of the device this session started to enrol (mfa.enrolment_start): its key is shown to this
 # session only, and only this session can confirm it.
 MFA_ENROLLING = "keneyapp_mfa_enrolling"
-LOG_IN_AGAIN = "Your login took too long or too many codes were wrong. Please log in again."
+LOG_IN_AGAIN = _("Your login took too long or too many codes were wrong. Please log in again.")
 
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label="Code",
+        label=_("Code"),
         max_length=64,
-        help_text="The 6 digits your authenticator app shows, or one of your recovery codes.",
+        help_text=_("The 6 digits your authenticator app shows, or one of your recovery codes."),
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}),
     )
 
@@ -67,7 +69,7 @@ def staff_login(request):
     if request.method == "GET" and admin.site.has_permission(request):
         return HttpResponseRedirect(reverse("admin:index"))
     context = {
-        **_admin_context(request, "Log in"),
+        **_admin_context(request, gettext("Log in")),
         "app_path": request.get_full_path(),
         "username": request.user.get_username(),
     }
@@ -95,7 +97,15 @@ def code_step(request):
         lockout = login_throttle.check_login_allowed(mfa.challenge_username(pending["token"]), address)
         if lockout is not None:
             minutes = max(1, -(-lockout.retry_after_seconds // 60))
-            form.add_error(None, f"Too many failed logins; try again in {minutes} minutes.")
+            form.add_error(
+                None,
+                ngettext(
+                    "Too many failed logins; try again in %(minutes)d minute.",
+                    "Too many failed logins; try again in %(minutes)d minutes.",
+                    minutes,
+                )
+                % {"minutes": minutes},
+            )
         else:
             try:
                 # A door for the recovery code's audit event (keneyapp/accounts/mfa_audit.py): nobody
@@ -108,13 +118,13 @@ def code_step(request):
                     del request.session[MFA_PENDING]
                     messages.error(request, LOG_IN_AGAIN)
                     return HttpResponseRedirect(reverse("admin:login"))
-                form.add_error("code", "This code is not valid, or was already used.")
+                form.add_error("code", gettext("This code is not valid, or was already used."))
             else:
                 del request.session[MFA_PENDING]
                 auth_login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
                 request.session[MFA_VERIFIED] = True
                 return HttpResponseRedirect(pending.get("next") or reverse("admin:index"))
-    context = {**_admin_context(request, "Two-factor login"), "form": form}
+    context = {**_admin_context(request, gettext("Two-factor login")), "form": form}
     return render(request, "accounts/mfa_code.html", context)
 
 
@@ -128,7 +138,9 @@ def enrol(request):
     if not (user.is_authenticated and user.is_active and user.is_staff):
         return HttpResponseRedirect(f"{reverse('admin:login')}?{REDIRECT_FIELD_NAME}={request.path}")
     if mfa.has_second_factor(user):
-        return render(request, "accounts/mfa_enrolled.html", _admin_context(request, "Two-factor login"))
+        return render(
+            request, "accounts/mfa_enrolled.html", _admin_context(request, gettext("Two-factor login"))
+        )
     device = mfa.enrolment_device(user, request.session.get(MFA_ENROLLING))
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid() and device is not None:
@@ -138,18 +150,18 @@ def enrol(request):
             # Enrolling ended every other session and token of the user; this one stays, verified.
             update_session_auth_hash(request, user)
             request.session[MFA_VERIFIED] = True
-            context = {**_admin_context(request, "Your recovery codes"), "codes": codes}
+            context = {**_admin_context(request, gettext("Your recovery codes")), "codes": codes}
             return render(request, "accounts/mfa_recovery_codes.html", context)
         form.add_error(
-            "code", "This code does not match: check the app shows KeneyApp, then try the next code."
+            "code", gettext("This code does not match: check the app shows KeneyApp, then try the next code.")
         )
     elif request.method == "POST" and device is None:
-        form.add_error("code", "This setup was replaced: scan the new QR code, then enter its code.")
+        form.add_error("code", gettext("This setup was replaced: scan the new QR code, then enter its code."))
     if device is None:
         device = mfa.enrolment_start(user)
         request.session[MFA_ENROLLING] = device.pk
     context = {
-        **_admin_context(request, "Set up two-factor login"),
+        **_admin_context(request, gettext("Set up two-factor login")),
         "form": form,
         "qr_svg": mfa.enrolment_qr_svg(device),
         "secret": mfa.enrolment_secret(device),

@@ -21,6 +21,7 @@ from django.contrib.auth import logout, user_logged_in
 from django.contrib.auth.views import redirect_to_login
 from django.dispatch import receiver
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from keneyapp.accounts.admin_mfa import enrolment_redirect
 
@@ -28,9 +29,9 @@ STARTED_AT = "keneyapp_admin_started_at"
 LAST_SEEN_AT = "keneyapp_admin_last_seen_at"
 LAST_SEEN_RESOLUTION_SECONDS = 60
 
-IDLE = "Your session ended after {minutes} minutes without activity. Please log in again."
-TOO_OLD = "Your session ended after {hours} hours. Please log in again."
-CLINIC_CLOSED = "Your session ended: this clinic's account is closed."
+IDLE = _("Your session ended after %(minutes)s minutes without activity. Please log in again.")
+TOO_OLD = _("Your session ended after %(hours)s hours. Please log in again.")
+CLINIC_CLOSED = _("Your session ended: this clinic's account is closed.")
 
 
 def now() -> float:
@@ -49,16 +50,16 @@ def session_end_reason(request) -> str | None:
     """Why this signed-in admin request's session must end now, or None (and keep it alive)."""
     user = request.user
     if user.tenant_id is not None and not user.tenant.is_active:
-        return CLINIC_CLOSED
+        return str(CLINIC_CLOSED)
     session = request.session
     moment = int(now())
     # A session from before these marks existed (or a login that bypassed the signal) starts now.
     started = session.setdefault(STARTED_AT, moment)
     last_seen = session.setdefault(LAST_SEEN_AT, moment)
     if moment - started >= settings.ADMIN_SESSION_MAX_SECONDS:
-        return TOO_OLD.format(hours=_rounded(settings.ADMIN_SESSION_MAX_SECONDS / 3600))
+        return TOO_OLD % {"hours": _rounded(settings.ADMIN_SESSION_MAX_SECONDS / 3600)}
     if moment - last_seen >= settings.ADMIN_IDLE_TIMEOUT_SECONDS:
-        return IDLE.format(minutes=_rounded(settings.ADMIN_IDLE_TIMEOUT_SECONDS / 60))
+        return IDLE % {"minutes": _rounded(settings.ADMIN_IDLE_TIMEOUT_SECONDS / 60)}
     if moment - last_seen >= LAST_SEEN_RESOLUTION_SECONDS:
         session[LAST_SEEN_AT] = moment
     return None

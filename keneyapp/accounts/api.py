@@ -1,5 +1,7 @@
 """Login, refresh, logout and the caller's profile. Thin views over accounts.services."""
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import (
     OpenApiResponse,
     PolymorphicProxySerializer,
@@ -16,7 +18,7 @@ from keneyapp.accounts.roles import actions_for_role
 from keneyapp.core.serializers import StrictInputSerializer, validated_input
 from keneyapp.core.views import ClinicApiView
 
-INVALID_CREDENTIALS = "Invalid username or password."
+INVALID_CREDENTIALS = _("Invalid username or password.")
 
 
 class LoginInput(StrictInputSerializer):
@@ -59,11 +61,11 @@ LoginOutput = PolymorphicProxySerializer(
     serializers=[TokenPairOutput, MfaChallengeOutput],
     resource_type_field_name=None,
 )
-MFA_ENROLMENT_REQUIRED = (
+MFA_ENROLMENT_REQUIRED = _(
     "Your account must log in with a second factor and has none yet: log in to the admin (/admin/) "
     "to enrol an authenticator app, then log in here again."
 )
-TOO_MANY_FAILURES = "Too many failed logins; try again later."
+TOO_MANY_FAILURES = _("Too many failed logins; try again later.")
 
 
 class InvalidCredentials(AuthenticationFailed):
@@ -114,7 +116,7 @@ class LoginApi(CredentialsApi):
         address = login_throttle.client_address(request)
         lockout = login_throttle.check_login_allowed(data["username"], address)
         if lockout is not None:
-            raise Throttled(wait=lockout.retry_after_seconds, detail=TOO_MANY_FAILURES)
+            raise Throttled(wait=lockout.retry_after_seconds, detail=str(TOO_MANY_FAILURES))
         try:
             answer = services.auth_login(username=data["username"], password=data["password"])
         except services.LoginFailed:
@@ -136,14 +138,14 @@ class MfaApi(CredentialsApi):
         username = mfa.challenge_username(data["mfa_token"])
         lockout = login_throttle.check_login_allowed(username, address)
         if lockout is not None:
-            raise Throttled(wait=lockout.retry_after_seconds, detail=TOO_MANY_FAILURES)
+            raise Throttled(wait=lockout.retry_after_seconds, detail=str(TOO_MANY_FAILURES))
         try:
             pair = services.auth_mfa(mfa_token=data["mfa_token"], code=data["code"])
         except mfa.MfaFailed as failed:
             login_throttle.record_login_failure(failed.username, address)
             if failed.reason == "code":
-                raise InvalidMfaCode("Invalid or already used code.") from None
-            raise InvalidMfaToken("Invalid, expired or used mfa_token: log in again.") from None
+                raise InvalidMfaCode(gettext("Invalid or already used code.")) from None
+            raise InvalidMfaToken(gettext("Invalid, expired or used mfa_token: log in again.")) from None
         return Response(pair.as_response())
 
 
@@ -154,7 +156,7 @@ class RefreshApi(CredentialsApi):
         try:
             pair = services.auth_refresh(refresh_token=data["refresh_token"])
         except services.RefreshFailed:
-            raise AuthenticationFailed("Invalid, expired or revoked refresh token.") from None
+            raise AuthenticationFailed(gettext("Invalid, expired or revoked refresh token.")) from None
         return Response(pair.as_response())
 
 

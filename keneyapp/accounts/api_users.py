@@ -18,8 +18,9 @@ from keneyapp.accounts.models import Tenant, User
 from keneyapp.core.caching import cache_service
 
 USER_FIELDS = ("id", "username", "first_name", "last_name", "email", "role", "tenant_id", "is_active",
-               "is_staff", "is_superuser")  # fmt: skip
-TENANT_FIELDS = ("id", "name", "slug", "timezone", "is_active")
+               "is_staff", "is_superuser", "language")  # fmt: skip
+# The languages too: the API answers in them once DRF has authenticated (keneyapp/core/language.py).
+TENANT_FIELDS = ("id", "name", "slug", "timezone", "is_active", "default_language")
 
 
 def _namespace(user_id: int) -> str:
@@ -27,8 +28,8 @@ def _namespace(user_id: int) -> str:
 
 
 # The snapshot's format is part of the key: entries a previous release cached (without the
-# credentials fingerprint) are never read by this one during a rolling deploy.
-SNAPSHOT_FORMAT = "api-user.v2"
+# credentials fingerprint, v3 the languages) are never read by this one during a rolling deploy.
+SNAPSHOT_FORMAT = "api-user.v3"
 
 
 def _key(user_id: int) -> str | None:

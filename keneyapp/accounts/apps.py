@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AccountsConfig(AppConfig):
     name = "keneyapp.accounts"
     label = "accounts"
-    verbose_name = "Clinics and staff"
+    verbose_name = _("Clinics and staff")
 
     def ready(self) -> None:
         # Imported for what they register: signal receivers (admin_sessions, revocation, mfa_audit)

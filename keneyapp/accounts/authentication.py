@@ -1,3 +1,4 @@
+from django.utils.translation import gettext
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
@@ -17,14 +18,14 @@ class BearerTokenAuthentication(BaseAuthentication):
         if not header or header[0].lower() != self.keyword:
             return None
         if len(header) != 2:
-            raise exceptions.AuthenticationFailed("Authorization header must be 'Bearer <token>'.")
+            raise exceptions.AuthenticationFailed(gettext("Authorization header must be 'Bearer <token>'."))
         try:
             claims = tokens.read_access_token(header[1].decode("ascii"))
         except (tokens.InvalidToken, UnicodeDecodeError):
-            raise exceptions.AuthenticationFailed("Invalid or expired access token.") from None
+            raise exceptions.AuthenticationFailed(gettext("Invalid or expired access token.")) from None
         user = authenticate_access_claims(claims)
         if user is None:
-            raise exceptions.AuthenticationFailed("Invalid or expired access token.")
+            raise exceptions.AuthenticationFailed(gettext("Invalid or expired access token."))
         return user, claims
 
     def authenticate_header(self, request) -> str:

@@ -28,6 +28,7 @@ from django.core.cache import cache
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy
 
 from keneyapp.core.caching.service import UNAVAILABLE_ERRORS
 from keneyapp.core.network import client_address
@@ -112,8 +113,8 @@ class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
 
     error_messages = {
         **AdminAuthenticationForm.error_messages,
-        "throttled": "Too many failed logins; try again in %(minutes)s minutes.",
-        "clinic_inactive": "This clinic's account is closed.",
+        "throttled": gettext_lazy("Too many failed logins; try again in %(minutes)s minutes."),
+        "clinic_inactive": gettext_lazy("This clinic's account is closed."),
     }
 
     def clean(self):

@@ -6,14 +6,21 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from keneyapp.accounts.names import user_name
 from keneyapp.accounts.roles import Role, denied_fields, role_can
+from keneyapp.core import language
+
+LANGUAGE_CHOICES = [("en", "English"), ("fr", "Français")]
 
 
 def validate_timezone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
-        raise ValidationError(f"{value!r} is not a known IANA time zone (e.g. Europe/Paris).")
+        raise ValidationError(
+            gettext("%(value)r is not a known IANA time zone (e.g. Europe/Paris).") % {"value": value}
+        )
 
 
 def default_mfa_required_roles() -> list[str]:
@@ -23,33 +30,47 @@ def default_mfa_required_roles() -> list[str]:
 
 def validate_roles(value) -> None:
     if not isinstance(value, list) or not all(isinstance(role, str) for role in value):
-        raise ValidationError("A list of roles.")
+        raise ValidationError(gettext("A list of roles."))
     unknown = sorted(set(value) - set(Role.values))
     if unknown:
-        raise ValidationError(f"Unknown roles: {', '.join(unknown)}.")
+        raise ValidationError(gettext("Unknown roles: %(roles)s.") % {"roles": ", ".join(unknown)})
 
 
 class Tenant(models.Model):
     """A clinic. Every clinic's data is invisible to every other clinic."""
 
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=63, unique=True)
-    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
-    is_active = models.BooleanField(default=True, help_text="An inactive clinic's staff cannot log in.")
-    created_at = models.DateTimeField(auto_now_add=True)
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=63, unique=True)
+    timezone = models.CharField(_("time zone"), max_length=64, default="UTC", validators=[validate_timezone])
+    is_active = models.BooleanField(
+        _("active"), default=True, help_text=_("An inactive clinic's staff cannot log in.")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     # Staff of these roles must log in with a second factor (keneyapp/accounts/mfa.py); platform
     # superusers always must, whatever their clinic says.
     mfa_required_roles = models.JSONField(
-        "roles that must use two-factor login",
+        _("roles that must use two-factor login"),
         default=default_mfa_required_roles,
         blank=True,
         validators=[validate_roles],
-        help_text="Staff of these roles log in with a code from an authenticator app after their password.",
+        help_text=_(
+            "Staff of these roles log in with a code from an authenticator app after their password."
+        ),
+    )
+    # The language of the clinic's staff who chose none and whose browser says none
+    # (keneyapp/core/language.py).
+    default_language = models.CharField(
+        _("default language"),
+        max_length=8,
+        choices=LANGUAGE_CHOICES,
+        default=language.DEFAULT,
+        help_text=_("The language of staff who chose none, in the admin, the API's messages and emails."),
     )
 
     class Meta:
         ordering = ["name"]
-        verbose_name = "clinic"
+        verbose_name = _("clinic")
+        verbose_name_plural = _("clinics")
 
     def __str__(self) -> str:
         return self.name
@@ -64,9 +85,19 @@ class User(AbstractUser):
         null=True,
         blank=True,
         related_name="users",
-        verbose_name="clinic",
+        verbose_name=_("clinic"),
     )
-    role = models.CharField(max_length=20, choices=Role.choices, blank=True)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, blank=True)
+    # Blank: the clinic's default (keneyapp/core/language.py); a browser's preference comes first.
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=LANGUAGE_CHOICES,
+        blank=True,
+        help_text=_(
+            "Blank: the clinic's default language. A browser set to a language KeneyApp speaks comes first."
+        ),
+    )
     # Logins (refresh-token families) ended by logout or a replayed refresh token within the last
     # access-token lifetime, as [family hex, ended at (Unix time)]: their access tokens are refused.
     # On the user, so checking it costs nothing beyond loading the (cached) user.
@@ -84,11 +115,13 @@ class User(AbstractUser):
 
     class Meta:
         ordering = ["username"]
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         constraints = [
             models.CheckConstraint(
                 name="user_staff_has_clinic_and_role",
                 condition=Q(is_superuser=True) | (Q(tenant__isnull=False) & ~Q(role="")),
-                violation_error_message="Clinic staff need a clinic and a role.",
+                violation_error_message=_("Clinic staff need a clinic and a role."),
             ),
         ]
         indexes = [models.Index(fields=["tenant", "role"], name="user_tenant_role_idx")]

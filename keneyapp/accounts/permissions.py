@@ -1,6 +1,8 @@
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 
@@ -13,7 +15,7 @@ if TYPE_CHECKING:
 class IsClinicStaff(BasePermission):
     """The default for every API view: an authenticated user who belongs to a clinic."""
 
-    message = "This account does not belong to a clinic."
+    message = _("This account does not belong to a clinic.")
 
     def has_permission(self, request, view) -> bool:
         user = request.user
@@ -50,7 +52,10 @@ class RolePermission(BasePermission):
                 raise ImproperlyConfigured(f"{type(view).__name__}.role_actions names no action for {method}")
             return True  # OPTIONS, or a method the view does not handle: DRF answers (metadata, 405)
         if not role_can(request.user.role, action):
-            raise PermissionDenied(f"Your role ({request.user.role}) may not {action.replace('.', ' ')}.")
+            raise PermissionDenied(
+                gettext("Your role (%(role)s) may not %(action)s.")
+                % {"role": request.user.role, "action": action.replace(".", " ")}
+            )
         return True
 
 
@@ -85,8 +90,18 @@ def check_field_writes(user, model_label: str, names, *, verb: str = "write") ->
     if denied:
         raise FieldsPermissionDenied(
             denied,
-            f"Your role ({user.role}) may not {verb} {', '.join(denied)}: clinical text is for "
-            "doctors, nurses and clinic administrators.",
+            (
+                gettext(
+                    "Your role (%(role)s) may not read %(fields)s: clinical text is for doctors, nurses "
+                    "and clinic administrators."
+                )
+                if verb == "read"
+                else gettext(
+                    "Your role (%(role)s) may not write %(fields)s: clinical text is for doctors, nurses "
+                    "and clinic administrators."
+                )
+            )
+            % {"role": user.role, "fields": ", ".join(denied)},
         )
 
 

@@ -5,13 +5,14 @@ whatever the role (see keneyapp/accounts/permissions.py).
 """
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    ADMIN = "admin", "Clinic administrator"
-    DOCTOR = "doctor", "Doctor"
-    NURSE = "nurse", "Nurse"
-    RECEPTIONIST = "receptionist", "Receptionist"
+    ADMIN = "admin", _("Clinic administrator")
+    DOCTOR = "doctor", _("Doctor")
+    NURSE = "nurse", _("Nurse")
+    RECEPTIONIST = "receptionist", _("Receptionist")
 
 
 ALL_STAFF = frozenset(Role)

@@ -10,10 +10,11 @@ from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.debug import sensitive_variables
 
 from keneyapp.accounts import mfa, tokens
-from keneyapp.accounts.models import RefreshToken, Tenant, User
+from keneyapp.accounts.models import LANGUAGE_CHOICES, RefreshToken, Tenant, User
 from keneyapp.accounts.roles import Role
 
 
@@ -242,3 +243,14 @@ def tenant_create(
         tenant=tenant, username=admin_username, email=admin_email, role=Role.ADMIN, password=admin_password
     )
     return tenant, admin
+
+
+def user_set_language(*, user: User, language: str) -> User:
+    """The user's own language ("" = their clinic's default; keneyapp/core/language.py). Saving the
+    user makes every process re-read them (keneyapp/accounts/revocation.py), so the API answers in
+    it from their next request."""
+    if language not in {"", *(code for code, _name in LANGUAGE_CHOICES)}:
+        raise ValidationError({"language": gettext("Choose one of the languages offered.")})
+    user.language = language
+    user.save(update_fields=["language"])
+    return user

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from keneyapp.core import audit
+from keneyapp.core.date_fields import FORMFIELD_OVERRIDES
 from keneyapp.core.models import AuditEvent, AuditFlag
 
 
@@ -104,6 +105,8 @@ class ClinicRelatedFieldListFilter(admin.RelatedFieldListFilter):
 
 
 class TenantScopedAdmin(admin.ModelAdmin):
+    # Date and time widgets that say the format they read, in the active language.
+    formfield_overrides = FORMFIELD_OVERRIDES
     # Roles-table actions for this model, e.g. "patients" -> patients.view / add / change / delete.
     role_resource: str = ""
     tenant_field = "tenant"
@@ -314,7 +317,7 @@ class TenantScopedAdmin(admin.ModelAdmin):
 class StaffFilter(admin.SimpleListFilter):
     """By member of staff: the clinic's users (one query), whose ids the trail holds."""
 
-    title = "user"
+    title = _("user")
     parameter_name = "user_id"
 
     def lookups(self, request, model_admin):
@@ -359,7 +362,7 @@ class AuditEventAdmin(ReadOnlyTrailAdmin):
     )  # fmt: skip
     list_filter = (StaffFilter, "action", "door", "outcome", ("at", admin.DateFieldListFilter))
     search_fields = ("=patient_id", "=user_id", "=object_id")
-    search_help_text = "A patient, user or object id (exact)."
+    search_help_text = _("A patient, user or object id (exact).")
     ordering = ("-at", "-id")
     date_hierarchy = None
 

@@ -14,6 +14,8 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from keneyapp.core.errors import ConflictError
 
@@ -67,7 +69,7 @@ class ServiceModelForm(forms.ModelForm):
         except ConflictError as error:
             self.add_error(None, self.conflict_message(error))
         except PermissionDenied as error:
-            self.add_error(self.permission_denied_field, str(error) or "Your role may not do this.")
+            self.add_error(self.permission_denied_field, str(error) or gettext("Your role may not do this."))
 
     def _add_service_error(self, error: ValidationError) -> None:
         if not hasattr(error, "error_dict"):
@@ -112,7 +114,7 @@ class SoftDeleteAdminMixin:
     """
 
     model: type[models.Model]  # the ModelAdmin's
-    soft_delete_message = "Deleted rows are hidden but kept in the record."
+    soft_delete_message = _("Deleted rows are hidden but kept in the record.")
 
     def soft_delete(self, obj) -> None:
         raise NotImplementedError

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CoreConfig(AppConfig):
     name = "keneyapp.core"
     label = "core"
-    verbose_name = "KeneyApp core"
+    verbose_name = _("KeneyApp core")
 
     def ready(self) -> None:
         from django.urls import register_converter

@@ -32,6 +32,7 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError, connection, models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from keneyapp.core.models import AuditEvent
 
@@ -56,11 +57,11 @@ class AuditUnavailable(Exception):
         from keneyapp.core.errors import ServiceUnavailable, as_service_unavailable
 
         return as_service_unavailable(self.__cause__) or ServiceUnavailable(
-            AUDIT_UNAVAILABLE, code="audit_unavailable"
+            str(AUDIT_UNAVAILABLE), code="audit_unavailable"
         )
 
 
-AUDIT_UNAVAILABLE = "The access could not be recorded; nothing was shown or changed. Try again."
+AUDIT_UNAVAILABLE = _("The access could not be recorded; nothing was shown or changed. Try again.")
 
 
 def enabled() -> bool:

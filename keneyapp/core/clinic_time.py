@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext
 
 
 class InvalidClinicTime(ValueError):
@@ -25,7 +26,12 @@ LATEST_DAY = date.max - timedelta(days=2)
 def check_day_in_range(day: date) -> None:
     if not EARLIEST_DAY <= day <= LATEST_DAY:
         raise InvalidClinicTime(
-            f"{day.isoformat()} is out of range ({EARLIEST_DAY.isoformat()} to {LATEST_DAY.isoformat()}).",
+            gettext("%(day)s is out of range (%(earliest)s to %(latest)s).")
+            % {
+                "day": day.isoformat(),
+                "earliest": EARLIEST_DAY.isoformat(),
+                "latest": LATEST_DAY.isoformat(),
+            },
             code="out_of_range",
         )
 
@@ -40,7 +46,8 @@ def localize(naive: datetime, zone: ZoneInfo) -> datetime:
     round_trip = aware.astimezone(ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None)
     if round_trip != naive:
         raise InvalidClinicTime(
-            f"{naive:%Y-%m-%d %H:%M} does not exist in {zone.key} (a daylight-saving change skips it).",
+            gettext("%(time)s does not exist in %(zone)s (a daylight-saving change skips it).")
+            % {"time": f"{naive:%Y-%m-%d %H:%M}", "zone": zone.key},
             code="nonexistent_time",
         )
     return aware
@@ -53,7 +60,8 @@ def refuse_non_ascii(value: str) -> None:
     sometimes not, depending on the parser: one answer for all, a 400."""
     if not value.isascii():
         raise InvalidClinicTime(
-            f"{value!r} is not an ISO 8601 date or date-time: write it in ASCII digits (0-9).",
+            gettext("%(value)r is not an ISO 8601 date or date-time: write it in ASCII digits (0-9).")
+            % {"value": value},
             code="invalid",
         )
 
@@ -65,12 +73,15 @@ def parse_clinic_datetime(value: str, zone: ZoneInfo) -> datetime:
     try:
         parsed = parse_datetime(text)
     except ValueError:  # well-formed but impossible, e.g. February 30th
-        raise InvalidClinicTime(f"{value!r} is not a valid date-time.", code="invalid") from None
+        raise InvalidClinicTime(
+            gettext("%(value)r is not a valid date-time.") % {"value": value}, code="invalid"
+        ) from None
     # parse_datetime also takes a bare date ("2025-12-15") as midnight: a booking at a time nobody
     # chose. A date-time must say its time of day.
     if parsed is None or not any(separator in text for separator in ("T", "t", " ")):
         raise InvalidClinicTime(
-            f"{value!r} is not an ISO 8601 date-time (e.g. 2025-12-15T10:00:00).", code="invalid"
+            gettext("%(value)r is not an ISO 8601 date-time (e.g. 2025-12-15T10:00:00).") % {"value": value},
+            code="invalid",
         )
     check_day_in_range(parsed.date())
     return parsed if parsed.tzinfo is not None else localize(parsed, zone)
@@ -84,7 +95,9 @@ def parse_clinic_bound(value: str, zone: ZoneInfo, *, end_of_day: bool) -> datet
     try:
         day = parse_date(value)
     except ValueError:
-        raise InvalidClinicTime(f"{value!r} is not a valid date.", code="invalid") from None
+        raise InvalidClinicTime(
+            gettext("%(value)r is not a valid date.") % {"value": value}, code="invalid"
+        ) from None
     if day is not None:
         check_day_in_range(day)
         return day_start(day + timedelta(days=1) if end_of_day else day, zone)

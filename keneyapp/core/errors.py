@@ -20,6 +20,8 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -60,18 +62,18 @@ class ServiceUnavailable(exceptions.APIException):
 
     status_code = 503
     default_code = "service_unavailable"
-    default_detail = "A service this request needs is unavailable; try again shortly."
+    default_detail = _("A service this request needs is unavailable; try again shortly.")
     retry_after = 5
 
 
-DATABASE_UNAVAILABLE = "The database is unavailable; try again shortly."
+DATABASE_UNAVAILABLE = _("The database is unavailable; try again shortly.")
 
 # SQLSTATEs of a transaction the database aborted to let a concurrent one through: deadlock_detected
 # (two bookings each waiting on the other's row in the exclusion constraint, say) and
 # serialization_failure. psycopg raises them as DeadlockDetected / SerializationFailure, which
 # Django wraps as OperationalError: an outage's class, but not an outage.
 CONTENTION_SQLSTATES = frozenset({"40P01", "40001"})
-WRITE_CONFLICT = "Another change was being saved at the same time; try again."
+WRITE_CONFLICT = _("Another change was being saved at the same time; try again.")
 
 
 def is_contention(error: BaseException | None) -> bool:
@@ -96,7 +98,7 @@ def as_service_unavailable(exc: BaseException | None) -> ServiceUnavailable | No
     if isinstance(exc, ServiceUnavailable):
         return exc
     if isinstance(exc, (OperationalError, InterfaceError)):
-        unavailable = ServiceUnavailable(DATABASE_UNAVAILABLE, code="database_unavailable")
+        unavailable = ServiceUnavailable(str(DATABASE_UNAVAILABLE), code="database_unavailable")
         unavailable.__cause__ = exc
         return unavailable
     return None
@@ -160,7 +162,7 @@ def error_body(status_code: int, code: str, detail: str, fields: dict | None = N
 
 def api_exception_handler(exc, context):
     if is_contention(exc):  # a write the services do not retry met a concurrent one: send it again
-        exc = ConflictError(WRITE_CONFLICT, code="write_conflict")
+        exc = ConflictError(str(WRITE_CONFLICT), code="write_conflict")
     unavailable = as_service_unavailable(exc)
     if unavailable is not None:
         log_unavailable(context.get("request"), unavailable)
@@ -174,7 +176,7 @@ def api_exception_handler(exc, context):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     if isinstance(exc, ConflictError):
         set_rollback()
-        return Response(error_body(409, exc.code, exc.detail) | exc.extra, status=409)
+        return Response(error_body(409, exc.code, str(exc.detail)) | exc.extra, status=409)
     if not isinstance(exc, exceptions.APIException):
         return None  # a real bug: Django's 500 handler answers, and the error is logged
 
@@ -190,7 +192,9 @@ def api_exception_handler(exc, context):
     # keep the code they declare.
     code = _CODES.get(type(exc)) or getattr(exc.detail, "code", None) or exc.default_code
     if isinstance(exc, exceptions.ValidationError):
-        body = error_body(exc.status_code, "validation_error", "Invalid input.", _field_errors(exc.detail))
+        body = error_body(
+            exc.status_code, "validation_error", gettext("Invalid input."), _field_errors(exc.detail)
+        )
     else:
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         body = error_body(exc.status_code, code, str(detail), getattr(exc, "field_errors", None))
@@ -204,17 +208,24 @@ def _is_api_request(request: HttpRequest) -> bool:
 
 def json_not_found(request, exception=None):
     if _is_api_request(request):
-        return JsonResponse(error_body(404, "not_found", "Not found."), status=404)
+        return JsonResponse(error_body(404, "not_found", gettext("Not found.")), status=404)
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)
 
 
-UNAVAILABLE_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Service unavailable</title></head>
-<body><h1>Service unavailable</h1><p>KeneyApp cannot reach a service it needs right now.
-Nothing was saved by this request. Please try again in a moment.</p></body></html>
-"""
+def _unavailable_page() -> str:
+    return """<!doctype html>
+<html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title></head>
+<body><h1>{title}</h1><p>{text}</p></body></html>
+""".format(
+        lang=get_language() or "en",
+        title=gettext("Service unavailable"),
+        text=gettext(
+            "KeneyApp cannot reach a service it needs right now. Nothing was saved by this request. "
+            "Please try again in a moment."
+        ),
+    )
 
 
 def service_unavailable_response(request, unavailable: ServiceUnavailable) -> HttpResponse:
@@ -224,7 +235,7 @@ def service_unavailable_response(request, unavailable: ServiceUnavailable) -> Ht
         body = error_body(503, str(unavailable.get_codes()), str(unavailable.detail))
         response = JsonResponse(body, status=503)
     else:
-        response = HttpResponse(UNAVAILABLE_PAGE, status=503, content_type="text/html; charset=utf-8")
+        response = HttpResponse(_unavailable_page(), status=503, content_type="text/html; charset=utf-8")
     response["Retry-After"] = str(unavailable.retry_after)
     return response
 
@@ -241,11 +252,11 @@ def json_server_error(request):
         log_unavailable(request, unavailable)
         return service_unavailable_response(request, unavailable)
     if _is_api_request(request):
-        return JsonResponse(error_body(500, "server_error", "Internal server error."), status=500)
+        return JsonResponse(error_body(500, "server_error", gettext("Internal server error.")), status=500)
     from django.views.defaults import server_error
 
     return server_error(request)
 
 
 def api_route_not_found(request, *args, **kwargs):
-    return JsonResponse(error_body(404, "not_found", "No such API route."), status=404)
+    return JsonResponse(error_body(404, "not_found", gettext("No such API route.")), status=404)

@@ -3,6 +3,7 @@ allow-list, so a client can never name a column the API does not expose."""
 
 from collections.abc import Mapping, Sequence
 
+from django.utils.translation import gettext
 from rest_framework.exceptions import ValidationError
 
 
@@ -14,7 +15,12 @@ def parse_fields(query_params, *, allowed: Sequence[str]) -> tuple[str, ...]:
     unknown = [name for name in requested if name not in allowed]
     if unknown:
         raise ValidationError(
-            {"fields": [f"Unknown field(s): {', '.join(unknown)}. Allowed: {', '.join(allowed)}."]}
+            {
+                "fields": [
+                    gettext("Unknown field(s): %(unknown)s. Allowed: %(allowed)s.")
+                    % {"unknown": ", ".join(unknown), "allowed": ", ".join(allowed)}
+                ]
+            }
         )
     # Keep the allow-list's order and drop duplicates: the answer's shape is stable.
     return tuple(name for name in allowed if name in requested)
@@ -24,5 +30,12 @@ def parse_ordering(query_params, *, allowed: Mapping[str, tuple[str, ...]], defa
     """Map the public `ordering` value to ORM order_by() terms (always ending on a unique key)."""
     raw = query_params.get("ordering") or default
     if raw not in allowed:
-        raise ValidationError({"ordering": [f"Unknown ordering {raw!r}. Allowed: {', '.join(allowed)}."]})
+        raise ValidationError(
+            {
+                "ordering": [
+                    gettext("Unknown ordering %(value)r. Allowed: %(allowed)s.")
+                    % {"value": raw, "allowed": ", ".join(allowed)}
+                ]
+            }
+        )
     return allowed[raw]

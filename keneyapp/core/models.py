@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from keneyapp.core.scoping import ClinicScopedManager
 
@@ -33,53 +34,60 @@ class AuditEvent(models.Model):
     """
 
     class Door(models.TextChoices):
-        API = "api", "API"
-        ADMIN = "admin", "Admin"
-        WEBSOCKET = "websocket", "Websocket"
-        TASK = "task", "Task"
-        COMMAND = "command", "Command"
+        API = "api", _("API")
+        ADMIN = "admin", _("Admin")
+        WEBSOCKET = "websocket", _("Websocket")
+        TASK = "task", _("Task")
+        COMMAND = "command", _("Command")
 
     class Action(models.TextChoices):
-        VIEW = "view", "View"
-        LIST = "list", "List or search"
-        CREATE = "create", "Create"
-        CHANGE = "change", "Change"
-        DELETE = "delete", "Delete"
-        DOWNLOAD = "download", "Download"
-        REPORT = "report", "Report"
-        EXPORT = "export", "Export"
-        RESTORE = "restore", "Restore"
-        PURGE = "purge", "Retention purge"
+        VIEW = "view", _("View")
+        LIST = "list", _("List or search")
+        CREATE = "create", _("Create")
+        CHANGE = "change", _("Change")
+        DELETE = "delete", _("Delete")
+        DOWNLOAD = "download", _("Download")
+        REPORT = "report", _("Report")
+        EXPORT = "export", _("Export")
+        RESTORE = "restore", _("Restore")
+        PURGE = "purge", _("Retention purge")
 
     class Outcome(models.TextChoices):
-        ALLOWED = "allowed", "Allowed"
-        DENIED = "denied", "Refused by role"
+        ALLOWED = "allowed", _("Allowed")
+        DENIED = "denied", _("Refused by role")
         # An id of another clinic, or no such row: the caller got a 404, and tried.
-        ATTEMPTED = "attempted", "Attempted (unknown or another clinic's id)"
+        ATTEMPTED = "attempted", _("Attempted (unknown or another clinic's id)")
 
-    at = models.DateTimeField()
+    at = models.DateTimeField(_("at"))
     # The caller's clinic (a superuser's: the object's, when known).
     tenant = models.ForeignKey(
-        "accounts.Tenant", on_delete=models.PROTECT, related_name="+", db_index=False, null=True
+        "accounts.Tenant",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        null=True,
+        verbose_name=_("clinic"),
     )
-    user_id = models.BigIntegerField(null=True)
-    role = models.CharField(max_length=20, blank=True)
-    door = models.CharField(max_length=10, choices=Door.choices)
-    action = models.CharField(max_length=10, choices=Action.choices)
-    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.ALLOWED)
-    model = models.CharField(max_length=64)  # app_label.model_name
-    object_id = models.BigIntegerField(null=True)
-    patient_id = models.BigIntegerField(null=True)
+    user_id = models.BigIntegerField(_("user id"), null=True)
+    role = models.CharField(_("role"), max_length=20, blank=True)
+    door = models.CharField(_("door"), max_length=10, choices=Door.choices)
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices, default=Outcome.ALLOWED)
+    model = models.CharField(_("model"), max_length=64)  # app_label.model_name
+    object_id = models.BigIntegerField(_("object id"), null=True)
+    patient_id = models.BigIntegerField(_("patient id"), null=True)
     # Names only: the fields a change changed; the query parameters a list was given.
-    fields = models.JSONField(default=list, blank=True)
-    params = models.JSONField(default=list, blank=True)
-    route = models.CharField(max_length=100, blank=True)  # URL name, admin view, task or command name
-    address = models.CharField(max_length=45, blank=True)  # client IP (keneyapp.core.network)
+    fields = models.JSONField(_("fields"), default=list, blank=True)
+    params = models.JSONField(_("parameters"), default=list, blank=True)
+    # URL name, admin view, task or command name
+    route = models.CharField(_("route"), max_length=100, blank=True)
+    address = models.CharField(_("address"), max_length=45, blank=True)  # client IP (keneyapp.core.network)
 
     objects = ClinicScopedManager()
 
     class Meta:
-        verbose_name = "audit event"
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
         ordering = ["-at", "-id"]
         indexes = [
             models.Index(fields=["tenant", "patient_id", "-at"], name="audit_tenant_patient_at"),
@@ -96,20 +104,27 @@ class AuditFlag(models.Model):
     more distinct patients than AUDIT_UNUSUAL_PATIENTS_PER_HOUR, or another clinic's ids tried."""
 
     class Reason(models.TextChoices):
-        MANY_PATIENTS = "many_patients", "Many distinct patients in an hour"
-        CROSS_CLINIC = "cross_clinic", "Tried unknown or another clinic's ids"
+        MANY_PATIENTS = "many_patients", _("Many distinct patients in an hour")
+        CROSS_CLINIC = "cross_clinic", _("Tried unknown or another clinic's ids")
 
-    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="+", db_index=False)
-    user_id = models.BigIntegerField()
-    reason = models.CharField(max_length=20, choices=Reason.choices)
-    hour = models.DateTimeField()  # the hour (UTC) the accesses fall in
-    count = models.PositiveIntegerField()  # distinct patients, or attempted accesses
-    created_at = models.DateTimeField(auto_now_add=True)
+    tenant = models.ForeignKey(
+        "accounts.Tenant",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("clinic"),
+    )
+    user_id = models.BigIntegerField(_("user id"))
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    hour = models.DateTimeField(_("hour"))  # the hour (UTC) the accesses fall in
+    count = models.PositiveIntegerField(_("count"))  # distinct patients, or attempted accesses
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = ClinicScopedManager()
 
     class Meta:
-        verbose_name = "unusual access flag"
+        verbose_name = _("unusual access flag")
+        verbose_name_plural = _("unusual access flags")
         ordering = ["-hour", "user_id"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "user_id", "reason", "hour"], name="audit_flag_unique")

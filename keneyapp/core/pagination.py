@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext
 from rest_framework.exceptions import ValidationError
 
 DEFAULT_LIMIT = 50
@@ -40,7 +41,7 @@ def parse_query_integer(raw: str, name: str, errors: dict) -> int | None:
     """`ascii_integer(raw)`, or None with the problem in `errors[name]`; the caller checks the range."""
     value = ascii_integer(raw)
     if value is None:
-        errors[name] = [f"{name} must be an integer."]
+        errors[name] = [gettext("%(name)s must be an integer.") % {"name": name}]
     return value
 
 
@@ -53,7 +54,10 @@ def query_integer(query_params, name: str, *, minimum: int = 1, maximum: int = M
     errors: dict[str, list[str]] = {}
     value = parse_query_integer(raw, name, errors)
     if value is not None and not minimum <= value <= maximum:
-        errors[name] = [f"{name} must be between {minimum} and {maximum}."]
+        errors[name] = [
+            gettext("%(name)s must be between %(minimum)s and %(maximum)s.")
+            % {"name": name, "minimum": minimum, "maximum": maximum}
+        ]
     if errors:
         raise ValidationError(errors)
     return value
@@ -64,11 +68,11 @@ def parse_page_request(query_params, *, default_limit: int = DEFAULT_LIMIT) -> P
     skip = parse_query_integer(query_params.get("skip", "0"), "skip", errors)
     limit = parse_query_integer(query_params.get("limit", str(default_limit)), "limit", errors)
     if skip is not None and skip < 0:
-        errors["skip"] = ["skip must be 0 or more."]
+        errors["skip"] = [gettext("skip must be 0 or more.")]
     elif skip is not None and skip > MAX_SKIP:
-        errors["skip"] = [f"skip must be at most {MAX_SKIP}."]
+        errors["skip"] = [gettext("skip must be at most %(maximum)s.") % {"maximum": MAX_SKIP}]
     if limit is not None and not 1 <= limit <= MAX_LIMIT:
-        errors["limit"] = [f"limit must be between 1 and {MAX_LIMIT}."]
+        errors["limit"] = [gettext("limit must be between 1 and %(maximum)s.") % {"maximum": MAX_LIMIT}]
     if errors or skip is None or limit is None:  # None only with its error recorded
         raise ValidationError(errors)
     return PageRequest(skip=skip, limit=limit)

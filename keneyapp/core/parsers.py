@@ -1,5 +1,6 @@
 import orjson
 from django.conf import settings
+from django.utils.translation import gettext
 from rest_framework import status
 from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import BaseParser
@@ -11,7 +12,9 @@ class RequestBodyTooLarge(APIException):
 
     def __init__(self, max_bytes: int):
         super().__init__(
-            f"The request body is larger than the limit of {max_bytes} bytes.", self.default_code
+            gettext("The request body is larger than the limit of %(max_bytes)s bytes.")
+            % {"max_bytes": max_bytes},
+            self.default_code,
         )
 
 
@@ -40,7 +43,7 @@ class StrictJSONParser(BaseParser):
         try:
             data = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
-            raise ParseError(f"Malformed JSON: {exc}") from None
+            raise ParseError(gettext("Malformed JSON: %(error)s") % {"error": exc}) from None
         if not isinstance(data, dict):
-            raise ParseError("The request body must be a JSON object.")
+            raise ParseError(gettext("The request body must be a JSON object."))
         return data

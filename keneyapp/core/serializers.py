@@ -1,3 +1,5 @@
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
@@ -20,7 +22,7 @@ class StrictInputSerializer(serializers.Serializer):
             if unknown:
                 raise serializers.ValidationError(
                     {
-                        name: [serializers.ErrorDetail("Unknown field.", code="unknown_field")]
+                        name: [serializers.ErrorDetail(gettext("Unknown field."), code="unknown_field")]
                         for name in unknown
                     }
                 )
@@ -77,7 +79,7 @@ class ClinicDateTimeField(serializers.Field):
     """An ISO 8601 date-time; without an offset it is wall-clock time in the clinic's zone
     (`context["zone"]`), and a time that daylight saving skips there is refused."""
 
-    default_error_messages = {"invalid": "Enter an ISO 8601 date-time, e.g. 2025-12-15T10:00:00."}
+    default_error_messages = {"invalid": _("Enter an ISO 8601 date-time, e.g. 2025-12-15T10:00:00.")}
 
     def to_internal_value(self, data):
         if not isinstance(data, str):

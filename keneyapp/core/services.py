@@ -79,6 +79,6 @@ def retry_on_contention(service: Callable[..., T]) -> Callable[..., T]:
         except OperationalError as error:
             if not is_contention(error):
                 raise
-            raise ConflictError(WRITE_CONFLICT, code="write_conflict") from error
+            raise ConflictError(str(WRITE_CONFLICT), code="write_conflict") from error
 
     return run

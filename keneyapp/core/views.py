@@ -23,7 +23,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from keneyapp.core import audit
+from keneyapp.core import audit, language
 from keneyapp.core.network import client_address
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -110,6 +110,12 @@ class ClinicApiView(APIView):
     def addresses_object(self, request: Request) -> bool:
         """Whether this request's handler acts on one object, which `initial` loads and checks."""
         return self.object_url_kwarg in self.kwargs and self.handles(request.method or "")
+
+    def perform_authentication(self, request):
+        super().perform_authentication(request)
+        # The bearer token's user is known only now: their language and clinic's default join the
+        # browser's (keneyapp/core/language.py); UserLanguageMiddleware saw no user for the API.
+        language.activate_for_request(request, request.user)
 
     def initial(self, request, *args, **kwargs):
         try:
