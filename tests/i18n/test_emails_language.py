@@ -83,8 +83,11 @@ def test_a_reminder_is_built_in_the_patients_clinics_language(monkeypatch, setti
 
 @pytest.mark.django_db
 def test_an_urgent_message_sent_through_the_api_is_emailed_in_the_receivers_language(
-    api, clinic, mailoutbox, settings, django_capture_on_commit_callbacks
+    api, clinic, mailoutbox, settings, django_capture_on_commit_callbacks, monkeypatch
 ):
+    from keneyapp.celery import app as celery_app
+
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)  # run it here, even with a broker
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     sender = UserFactory(tenant=clinic, role=Role.DOCTOR, language="en")
     receiver = UserFactory(tenant=clinic, role=Role.NURSE, language="fr", email="infirmiere@example.org")
