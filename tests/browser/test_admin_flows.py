@@ -158,12 +158,6 @@ def test_doctor_writes_the_visit_notes_and_completes_it(admin_browser, clinic, d
     assert visit.notes == notes
 
 
-# Only the French reading of the date may fail (a missing browser or page is an error, not this).
-@pytest.mark.xfail(
-    strict=False,
-    raises=AssertionError,
-    reason="needs French formats from i18n (LocaleMiddleware)",
-)
 def test_french_speaking_receptionist_registers_a_patient_with_a_french_date_of_birth(
     admin_browser, clinic, receptionist
 ):

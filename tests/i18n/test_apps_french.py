@@ -36,7 +36,11 @@ def english_strings() -> set[str]:
     for app in APPS:
         with open(ROOT / app / "locale" / "fr" / "LC_MESSAGES" / "django.mo", "rb") as compiled:
             catalogue = gettext.GNUTranslations(compiled)._catalog  # type: ignore[attr-defined]
-        found |= {msgid for msgid, msgstr in catalogue.items() if msgid and msgid != msgstr}
+        for key, msgstr in catalogue.items():
+            # A plural form's key is (msgid, form index); its msgid is the English singular.
+            msgid = key[0] if isinstance(key, tuple) else key
+            if msgid and msgid != msgstr:
+                found.add(msgid)
     return found
 
 
@@ -146,7 +150,7 @@ PAGES = {
     ),
     "appointment add form": (
         lambda r: ("/admin/appointments/appointment/add/", None),
-        ["Début", "Durée (minutes)", "Motif", "Motif d'annulation"],
+        ["Début", "Durée (minutes)", "Motif"],
     ),
     "calendar": (
         lambda r: (

@@ -77,7 +77,7 @@ def test_admin_follows_the_clinic_then_the_user_then_the_browser(browser, french
     client = browser(user)
 
     assert _admin_language(client) == "fr"  # the clinic's default
-    assert "Administration de KeneyApp" in client.get(ADMIN_INDEX).content.decode()
+    assert "Site d\u2019administration" in client.get(ADMIN_INDEX).content.decode()
 
     with scopes_disabled():
         user.language = "en"
@@ -92,7 +92,7 @@ def test_admin_index_is_english_with_nothing_said(browser, english_clinic):
     response = client.get(ADMIN_INDEX)
 
     assert response["Content-Language"] == "en"
-    assert "KeneyApp administration" in response.content.decode()
+    assert "Site administration" in response.content.decode()
     assert "Accept-Language" in response["Vary"]
 
 
