@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from keneyapp.accounts import services
 from keneyapp.accounts.models import User
 from keneyapp.core.admin import ConstraintValidatingFormMixin
+from keneyapp.core.admin_services import ServiceSavedFormMixin
 
 ADD_FIELDS = ("username", "first_name", "last_name", "email", "tenant", "role", "password1", "password2")
 
@@ -48,11 +49,12 @@ class StaffChangeForm(UserChangeForm):
             password.help_text = gettext_lazy("Passwords are stored hashed; nobody can read them.")
 
 
-class StaffCreationForm(StaffConstraintFormMixin, UserCreationForm):
+class StaffCreationForm(ServiceSavedFormMixin, StaffConstraintFormMixin, UserCreationForm):
     """Saves through services.staff_create when validated (the last moment a refusal can still be
     shown on the form, as keneyapp.core.admin_services.ServiceModelForm does)."""
 
     request_user: User | None = None  # set by the admin's get_form
+    service_error_fields = {"password": "password2"}  # the policy's refusal, under the confirmation
 
     class Meta(UserCreationForm.Meta):
         model = User
@@ -76,13 +78,4 @@ class StaffCreationForm(StaffConstraintFormMixin, UserCreationForm):
                 email=data.get("email", ""),
             )
         except ValidationError as error:
-            for name, problems in error.message_dict.items():
-                field = "password2" if name == "password" else name
-                self.add_error(field if field in self.fields else None, problems)
-
-    def save(self, commit=True):
-        """Saved by the service when the form was validated."""
-        if self.errors:
-            raise ValueError("The form has errors: the service did not save.")
-        self.save_m2m = lambda: None
-        return self.instance
+            self._add_service_error(error)

@@ -20,7 +20,32 @@ from django.utils.translation import gettext_lazy as _
 from keneyapp.core.errors import ConflictError
 
 
-class ServiceModelForm(forms.ModelForm):
+class ServiceSavedFormMixin:
+    """For a model form whose object a service saved when the form was validated: the service's
+    refusals become form errors, and the admin's save saves nothing more. ServiceModelForm's
+    base; also the staff creation form's (keneyapp/accounts/admin_staff.py), which is a
+    UserCreationForm."""
+
+    # The service's name of a field (the API's, e.g. "patient_id") -> the form field showing it.
+    service_error_fields: dict[str, str] = {}
+
+    def _add_service_error(self, error: ValidationError) -> None:
+        if not hasattr(error, "error_dict"):
+            self.add_error(None, error)  # type: ignore[attr-defined]
+            return
+        for name, problems in error.error_dict.items():
+            field = self.service_error_fields.get(name, name)
+            self.add_error(field if field in self.fields else None, problems)  # type: ignore[attr-defined]
+
+    def save(self, commit=True):
+        """The service saved the object when the form was validated; nothing is left to save."""
+        if self.errors:
+            raise ValueError("The form has errors: the service did not save.")
+        self.save_m2m = lambda: None
+        return self.instance
+
+
+class ServiceModelForm(ServiceSavedFormMixin, forms.ModelForm):
     """A model form whose save is a service call, made by `save_through_service()`.
 
     The service runs when the form is validated, because that is the last moment its refusal can
@@ -30,8 +55,6 @@ class ServiceModelForm(forms.ModelForm):
     (they would be validated after the write).
     """
 
-    # The service's name of a field (the API's, e.g. "patient_id") -> the form field showing it.
-    service_error_fields: dict[str, str] = {}
     # The form field showing the service's PermissionDenied (None: the whole form).
     permission_denied_field: str | None = None
     # The user saving, set by the admin (ServiceAdminMixin.get_form).
@@ -70,21 +93,6 @@ class ServiceModelForm(forms.ModelForm):
             self.add_error(None, self.conflict_message(error))
         except PermissionDenied as error:
             self.add_error(self.permission_denied_field, str(error) or gettext("Your role may not do this."))
-
-    def _add_service_error(self, error: ValidationError) -> None:
-        if not hasattr(error, "error_dict"):
-            self.add_error(None, error)
-            return
-        for name, problems in error.error_dict.items():
-            field = self.service_error_fields.get(name, name)
-            self.add_error(field if field in self.fields else None, problems)
-
-    def save(self, commit=True):
-        """The service saved the object when the form was validated; nothing is left to save."""
-        if self.errors:
-            raise ValueError("The form has errors: the service did not save.")
-        self.save_m2m = lambda: None
-        return self.instance
 
 
 class ServiceAdminMixin:
