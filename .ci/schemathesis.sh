@@ -58,7 +58,10 @@ token=$(curl -fsS -H 'Content-Type: application/json' -d '{"username": "demo.adm
 curl -fsS -H "Authorization: Bearer $token" "$BASE/api/schema/?format=json" -o "$workdir/openapi.json"
 say "schemathesis $(.venv/bin/schemathesis --version | awk '{print $NF}') against $BASE"
 status=0
-# From $workdir: schemathesis keeps a cache of crashes in ./.schemathesis.
+# From $workdir: schemathesis keeps a cache of crashes in ./.schemathesis. One worker: with two,
+# hypothesis parses lambda sources (ast.parse) in two threads at once, which CPython 3.11.7 can
+# fail with "SystemError: AST constructor recursion depth mismatch" (CPython issue 106905, fixed in
+# 3.11.8): a tool crash, not a finding, seen once in CI on 2026-12-02.
 root=$PWD
 (cd "$workdir" && "$root/.venv/bin/schemathesis" --no-color run "$workdir/openapi.json" --url "$BASE" \
     -H "Authorization: Bearer $token" \
@@ -66,7 +69,7 @@ root=$PWD
     --exclude-operation-id v1_auth_logout_create \
     --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-25}" \
     --seed "${SCHEMATHESIS_SEED:-1}" \
-    --workers 2 \
+    --workers 1 \
     --request-timeout 10 \
     --generation-database none \
     --report junit --report-dir "$workdir/report") || status=$?
