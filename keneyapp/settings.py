@@ -365,11 +365,10 @@ MAX_WS_CONNECTIONS_PER_USER = env_int("MAX_WS_CONNECTIONS_PER_USER", 5)
 # How often a socket refreshes its connection slot and its group memberships; a slot not refreshed
 # for 3 heartbeats (its process crashed) is free again.
 WS_HEARTBEAT_SECONDS = env_float("WS_HEARTBEAT_SECONDS", 30)
-# Batching without a timer (messaging/consumers.py): an event reaching an idle socket goes out at
-# once; those arriving while a frame is written go out together next, up to WS_BATCH_SIZE a frame.
-# A socket more than WS_MAX_BUFFERED_EVENTS behind drops the oldest and tells the client how many.
+# The guide's batching: a burst of events to one socket goes out up to WS_BATCH_SIZE per frame, at
+# most WS_BATCH_INTERVAL_MS apart; a lone event goes out at once.
 WS_BATCH_SIZE = env_int("WS_BATCH_SIZE", 10)
-WS_MAX_BUFFERED_EVENTS = env_int("WS_MAX_BUFFERED_EVENTS", 500)
+WS_BATCH_INTERVAL_MS = env_int("WS_BATCH_INTERVAL_MS", 100)
 # Frames a client may send (token bucket: this many per second, bursts up to WS_CLIENT_FRAME_BURST);
 # beyond, the socket gets an error event and is closed with 1008. Clients only send pings.
 WS_CLIENT_FRAMES_PER_SECOND = env_float("WS_CLIENT_FRAMES_PER_SECOND", 5)

@@ -9,11 +9,9 @@ Protocol (README "Live events"):
   token expires while the socket is open, the socket is closed with 4401: reconnect with a fresh one.
 - At most MAX_WS_CONNECTIONS_PER_USER open sockets per user, across all processes
   (messaging/connection_slots.py); the next is accepted, then closed with 1008 "Too many connections".
-- Server -> client: JSON objects with a `type`. An event reaching an idle socket is sent at once, as
-  itself; events that arrive while a frame is being written go out together in the next frame,
-  `{"type": "batch", "events": [...]}` of up to WS_BATCH_SIZE events. A client that falls more than
-  WS_MAX_BUFFERED_EVENTS behind gets `{"type": "events.dropped", "count": n}` in place of the oldest
-  (catch up from the API).
+- Server -> client: JSON objects with a `type`. A burst is sent in frames of up to WS_BATCH_SIZE
+  events, `{"type": "batch", "events": [...]}`, at most one frame per WS_BATCH_INTERVAL_MS; a
+  lone event (none sent in the last interval) is sent at once, as itself.
 - Client -> server: `{"type": "ping"}` -> `{"type": "pong"}`. Anything else (malformed JSON, an
   unknown type, a binary or oversized frame) -> `{"type": "error", "code", "detail"}`, and the socket
   stays open. More frames than the token bucket allows -> an error event, then close 1008.
@@ -40,7 +38,7 @@ from keneyapp.accounts import tokens
 from keneyapp.accounts.authentication import authenticate_access_claims
 from keneyapp.accounts.roles import role_can
 from keneyapp.core import audit
-from keneyapp.core.events import CLIENT_EVENT, staff_group, user_group
+from keneyapp.core.events import staff_group, user_group
 from keneyapp.core.network import scope_client_address
 from keneyapp.core.scoping import UnscopedQuery, log_unscoped_query, scope
 from messaging import connection_slots
@@ -128,12 +126,13 @@ class NotificationConsumer(AsyncWebsocketConsumer):
         self.joined: list[str] = []
         self.has_slot = False
         self.buffer: list[dict] = []
-        # The one task writing queued events, in order (client_event starts it when idle).
-        self.writer_task: asyncio.Task | None = None
+        self.flush_task: asyncio.Task | None = None
         self.heartbeat_task: asyncio.Task | None = None
+        self.last_frame_at = 0.0
+        # One frame of events at a time, in order (the flush timer and a full batch may race).
+        self.send_lock = asyncio.Lock()
         self.batch_size = max(1, settings.WS_BATCH_SIZE)
-        self.max_buffered = max(self.batch_size, settings.WS_MAX_BUFFERED_EVENTS)
-        self.dropped = 0
+        self.batch_interval = settings.WS_BATCH_INTERVAL_MS / 1000
         self.bucket = TokenBucket(
             rate=settings.WS_CLIENT_FRAMES_PER_SECOND, burst=settings.WS_CLIENT_FRAME_BURST
         )
@@ -199,7 +198,7 @@ class NotificationConsumer(AsyncWebsocketConsumer):
         return await database_sync_to_async(_in_clinic_scope)(self.user.tenant_id, func, args)
 
     async def disconnect(self, code):
-        for task in (self.writer_task, self.heartbeat_task):
+        for task in (self.flush_task, self.heartbeat_task):
             if task is not None and task is not asyncio.current_task():
                 task.cancel()
         joined, self.joined = self.joined, []
@@ -289,57 +288,52 @@ class NotificationConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=json.dumps(event))  # plain JSON already (keneyapp.core.events)
 
     # --- server -> client: events from the channel layer, batched --------------------------------
-    async def dispatch(self, message):
-        """Channels runs `close_old_connections` in the sync thread before every handler. An event's
-        handler touches no database (the writer task's audit INSERT goes through
-        database_sync_to_async, which closes stale connections itself), and that hop queued each
-        event behind the frame being written: a burst went out one event per frame, each waiting
-        for the thread. Events skip it; everything else goes through Channels as before."""
-        if message.get("type") == CLIENT_EVENT:
-            await self.client_event(message)
-        else:
-            await super().dispatch(message)
-
     async def client_event(self, message):
-        """A `client.event` from keneyapp.core.events.publish_*: queue it for this socket.
-
-        One writer task per socket sends what is queued. An event reaching an idle socket starts
-        it at once (no added latency); events arriving while it writes a frame (the audit INSERT,
-        the send) wait for that frame only and go out together in the next one, up to
-        WS_BATCH_SIZE per frame. Nothing waits for a timer, and this handler returns at once, so
-        Channels keeps reading the layer while a frame is written."""
+        """A `client.event` from keneyapp.core.events.publish_*: queue it for this socket."""
         if self.user is None:
             return
         self.buffer.append(message["event"])
-        if len(self.buffer) > self.max_buffered:
-            # A client that reads slower than events come: keep the newest, and say how many were
-            # dropped so it catches up from the API (the database is the record).
-            dropped = len(self.buffer) - self.max_buffered
-            self.buffer = self.buffer[dropped:]
-            self.dropped += dropped
-        if self.writer_task is None:
-            self.writer_task = asyncio.create_task(self._write_queued())
+        if len(self.buffer) >= self.batch_size:
+            await self._flush()
+        elif self.flush_task is None:
+            wait = self.last_frame_at + self.batch_interval - time.monotonic()
+            if wait <= 0:
+                await self._flush()  # a lone event: nothing went out within the interval
+            else:
+                self.flush_task = asyncio.create_task(self._flush_later(wait))
 
-    async def _write_queued(self):
+    async def _flush_later(self, wait: float):
+        await asyncio.sleep(wait)
+        self.flush_task = None
         try:
-            while self.buffer or self.dropped:
-                if self.dropped:
-                    dropped, self.dropped = self.dropped, 0
-                    await self._send_now({"type": "events.dropped", "count": dropped})
-                events, self.buffer = self.buffer[: self.batch_size], self.buffer[self.batch_size :]
-                events = await self._audited(events)
-                if len(events) == 1:
-                    await self._send_now(events[0])
-                elif events:
-                    await self._send_now({"type": "batch", "events": events})
+            await self._flush()
         except OSError:
-            # The client went away while a frame was being written (uvicorn's ClientDisconnected
-            # is an OSError): nobody is left to receive it, and the client catches up from the API.
+            # The client went away while the frame waited (uvicorn's ClientDisconnected is an
+            # OSError): nobody is left to receive it, and the client catches up from the API.
             # Raised from this background task it was "Task exception was never retrieved".
-            logger.debug("socket closed before a frame could be sent")
-            self.buffer = []
-        finally:
-            self.writer_task = None
+            logger.debug("socket closed before a delayed frame could be sent")
+
+    async def _flush(self):
+        if self.flush_task is not None and self.flush_task is not asyncio.current_task():
+            self.flush_task.cancel()
+            self.flush_task = None
+        async with self.send_lock:
+            await self._send_buffered()
+
+    async def _send_buffered(self):
+        while self.buffer:
+            events, self.buffer = self.buffer[: self.batch_size], self.buffer[self.batch_size :]
+            events = await self._audited(events)
+            if not events:
+                continue
+            frame = events[0] if len(events) == 1 else {"type": "batch", "events": events}
+            self.last_frame_at = time.monotonic()
+            await self._send_now(frame)
+            if len(self.buffer) < self.batch_size:
+                break
+        if self.buffer and self.flush_task is None:
+            # What is left waits for the next interval (or for the batch to fill up).
+            self.flush_task = asyncio.create_task(self._flush_later(self.batch_interval))
 
     async def _audited(self, events: list[dict]) -> list[dict]:
         """The websocket door of the audit trail: the events of a frame that carry patient data
